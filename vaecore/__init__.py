@@ -1,0 +1,1 @@
+"""vaecore: the small VAE toolkit behind the VAE book."""
