@@ -1,1 +1,31 @@
-"""vaecore: the small VAE toolkit behind the VAE book."""
+"""vaecore: the small, tested VAE toolkit behind the VAE book.
+
+The book's chapters import it instead of repeating model code::
+
+    import vaecore
+    model = vaecore.build_vae({"input": (28, 28, 1), "latent": 2, "hidden": [512],
+                               "name": "mnist_dense"})
+
+Modules, one job each: ``arch`` (checked architecture dicts), ``models`` (the
+VAE), ``losses`` (KL, likelihoods, ELBO, IWAE), ``training`` (resumable fit),
+``data`` (datasets as tf.data pipelines), ``toolbox`` (encode / interpolate /
+translate), ``plots`` (matplotlib figures), ``widgets`` (ipywidgets explorers),
+``config`` (data directories and the fast mode).
+"""
+
+from vaecore.arch import validate_arch_def
+from vaecore.config import fast_mode
+from vaecore.models import VAE, build_vae
+from vaecore.training import TrainingDivergedError, read_history, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "VAE",
+    "TrainingDivergedError",
+    "build_vae",
+    "fast_mode",
+    "read_history",
+    "train",
+    "validate_arch_def",
+]

@@ -1,0 +1,163 @@
+"""Training that survives: checkpoint every epoch, resume after a kill, stop on NaN.
+
+:func:`train` wraps ``model.fit`` with three Keras callbacks and one of ours,
+all writing into one run folder::
+
+    run_dir/
+        backup/          BackupAndRestore: weights + optimizer state + epoch, each epoch
+        model.keras      the whole model after the last finished epoch (load_model-able)
+        history.csv      one row per finished epoch, appended across restarts
+
+Run the same :func:`train` call again after the process was killed and it
+continues from the last finished epoch instead of starting over; run it again
+after it finished and it returns at once. A NaN or infinite loss stops
+training with a :class:`TrainingDivergedError` that says where and what to try.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import keras
+import numpy as np
+
+HISTORY_FILE = "history.csv"
+MODEL_FILE = "model.keras"
+BACKUP_DIR = "backup"
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Raise :class:`TrainingDivergedError` as soon as a logged loss is not finite.
+
+    Unlike ``keras.callbacks.TerminateOnNaN``, which stops quietly, this says
+    which epoch and batch diverged, the values of the loss terms, and what
+    usually fixes it. It raises before the epoch's checkpoint is written, so
+    the checkpoint on disk is the last good one.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike | None = None):
+        super().__init__()
+        self.run_dir = run_dir
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def _check(self, logs, where: str) -> None:
+        if not logs or "loss" not in logs:
+            return
+        loss = float(np.asarray(logs["loss"]))
+        if math.isfinite(loss):
+            return
+        self.model.stop_training = True
+        terms = ", ".join(f"{k}={float(np.asarray(v)):.4g}" for k, v in logs.items())
+        keep = f" The last good checkpoint is in {self.run_dir}." if self.run_dir else ""
+        raise TrainingDivergedError(
+            f"Training diverged: the loss is {loss} at epoch {self._epoch + 1}, {where} ({terms}).{keep} "
+            "Usual fixes: a lower learning rate, inputs scaled to [0, 1], a larger Gaussian "
+            "sigma, or gradient clipping (e.g. keras.optimizers.Adam(clipnorm=1.0))."
+        )
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check(logs, f"batch {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check(logs, "end of epoch")
+
+
+def train(
+    model: keras.Model,
+    train_data,
+    epochs: int,
+    run_dir: str | os.PathLike,
+    validation_data=None,
+    callbacks: Iterable[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+    **fit_kwargs,
+) -> dict[str, list[float]]:
+    """Fit ``model`` for ``epochs`` epochs, resumably, and return the whole history.
+
+    Args:
+        model: a compiled model (e.g. from :func:`vaecore.build_vae`).
+        train_data: what ``model.fit`` accepts; a ``tf.data.Dataset`` is best.
+        epochs: the total number of epochs, counting those already done in ``run_dir``.
+        run_dir: the run folder (created if missing). Reuse it to resume.
+        validation_data: evaluated at the end of every epoch (``val_*`` columns).
+        callbacks: extra Keras callbacks.
+        verbose: passed to ``model.fit``.
+        **fit_kwargs: anything else for ``model.fit`` (e.g. ``steps_per_epoch``).
+
+    Returns:
+        The history of every finished epoch in this run folder, as read back by
+        :func:`read_history` (so a resumed run returns all epochs, not just the new ones).
+    """
+    if not getattr(model, "compiled", False):
+        raise ValueError("train() needs a compiled model: call model.compile(optimizer=...) first")
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ours = [
+        StopOnNaN(run_dir),
+        keras.callbacks.BackupAndRestore(
+            str(run_dir / BACKUP_DIR), delete_checkpoint=False, double_checkpoint=True
+        ),
+        keras.callbacks.ModelCheckpoint(str(run_dir / MODEL_FILE)),
+        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
+    ]
+    model.fit(
+        train_data,
+        epochs=epochs,
+        validation_data=validation_data,
+        callbacks=ours + list(callbacks),
+        verbose=verbose,
+        **fit_kwargs,
+    )
+    return read_history(run_dir)
+
+
+def completed_epochs(run_dir: str | os.PathLike) -> int:
+    """How many epochs a run folder has finished (0 for a new folder)."""
+    history = read_history(run_dir)
+    return len(history.get("epoch", []))
+
+
+def read_history(run_dir_or_csv: str | os.PathLike) -> dict[str, list[float]]:
+    """Read ``history.csv`` as ``{column: [values per epoch]}``, one row per epoch.
+
+    A row written twice for one epoch (a kill between the checkpoint and the
+    log) keeps its last version. A missing file gives an empty dict.
+    """
+    path = Path(run_dir_or_csv)
+    if path.is_dir():
+        path = path / HISTORY_FILE
+    if not path.exists():
+        return {}
+    with path.open(newline="") as f:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(f) if row.get("epoch") not in (None, "")}
+    if not rows:
+        return {}
+    ordered = [rows[e] for e in sorted(rows)]
+    history: dict[str, list[float]] = {"epoch": [int(r["epoch"]) for r in ordered]}
+    for column in ordered[0]:
+        if column == "epoch":
+            continue
+        values = [_to_float(r.get(column)) for r in ordered]
+        if not all(math.isnan(v) for v in values):  # Keras logs "NA" for absent val_ columns
+            history[column] = values
+    return history
+
+
+def _to_float(value: str | None) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
