@@ -1,0 +1,599 @@
+"""Everyday tools for a trained VAE: load images, walk and edit the latent space.
+
+This is the original CVAE project's ``CVAEToolBox`` done as plain functions that
+take the model as their first argument, so each one can be read, tested and
+reused on its own. :class:`VAEToolbox` bundles them for readers who prefer
+``tb = VAEToolbox(model); tb.interpolate(a, b)``.
+
+The functions only rely on the small model interface of
+:class:`vaecore.models.VAE`: ``encode(x) -> (z_mean, z_log_var)``,
+``decode(z) -> images``, ``latent_dim`` and ``arch_def["input"]``.
+
+Images go in as anything :func:`to_tensor` understands (a file path, a PIL
+image, a uint8 or float array, a tensor) and come back as ``float32`` numpy
+arrays of shape ``(N, H, W, C)`` in ``[0, 1]``, ready for :mod:`vaecore.plots`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+__all__ = [
+    "VAEToolbox",
+    "attribute_vector",
+    "decode_latents",
+    "encode_dataset",
+    "encode_images",
+    "generate_from",
+    "input_shape",
+    "interpolate",
+    "interpolate_latents",
+    "latent_translate",
+    "to_tensor",
+]
+
+Method = Literal["linear", "slerp"]
+
+#: Below this value of sin(angle) two latent vectors count as parallel for slerp.
+_PARALLEL_EPS = 1e-6
+#: Batch size used when encoding or decoding many vectors at once.
+_BATCH = 256
+#: ITU-R BT.601 luma weights, the same ones PIL uses for RGB -> L.
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Loading images
+# ---------------------------------------------------------------------------
+
+
+def to_tensor(
+    image_or_path: Any,
+    size: Sequence[int] | None = None,
+    channels: int | None = None,
+) -> tf.Tensor:
+    """Turn an image from almost anywhere into a model-ready ``float32`` tensor.
+
+    Accepts a file path (``str``/``Path``; PNG, JPEG or anything PIL reads), a PIL
+    image, or an array/tensor that is ``HW``, ``HWC`` or ``NHWC``. ``uint8`` (or
+    other integer) data is read as ``0..255``, float data must already lie in
+    ``[0, 1]``. Transparent images (RGBA, LA, palette with transparency) are
+    composited on white, the way they look in an image viewer.
+
+    Args:
+        image_or_path: the image.
+        size: ``(H, W)`` or ``(H, W, C)`` to resize to, e.g. ``model.arch_def["input"]``.
+            With ``(H, W, C)`` and ``channels=None`` the channel count is taken from it.
+        channels: 1 (grayscale) or 3 (RGB) to convert to; ``None`` keeps the image's own.
+
+    Returns:
+        ``(1, H, W, C)`` float32 tensor in ``[0, 1]`` (``(N, H, W, C)`` for an
+        ``NHWC`` batch).
+
+    Raises:
+        FileNotFoundError: the path does not exist (the message names it).
+        ValueError: unsupported shape, channel count or value range.
+        TypeError: an input type that is not an image.
+    """
+    size, channels = _target_size_and_channels(size, channels)
+    array = _load_as_float_array(image_or_path)
+    array = _composite_alpha(array)
+    if channels is not None:
+        array = _convert_channels(array, channels)
+    tensor = tf.convert_to_tensor(array, dtype=tf.float32)
+    if size is not None and tuple(tensor.shape[1:3]) != size:
+        tensor = tf.image.resize(tensor, size, method="bilinear", antialias=True)
+        tensor = tf.clip_by_value(tensor, 0.0, 1.0)
+    return tensor
+
+
+def _target_size_and_channels(
+    size: Sequence[int] | None, channels: int | None
+) -> tuple[tuple[int, int] | None, int | None]:
+    """Validate ``size``/``channels`` of :func:`to_tensor`; ``(H, W, C)`` sets channels."""
+    if size is not None:
+        size = tuple(int(s) for s in size)
+        if len(size) not in (2, 3) or min(size) < 1:
+            raise ValueError(f"size must be (H, W) or (H, W, C) with positive values, got {size}")
+        if len(size) == 3:
+            channels = size[2] if channels is None else channels
+        size = size[:2]
+    if channels is not None and channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
+    return size, channels
+
+
+def _load_as_float_array(image: Any) -> np.ndarray:
+    """Read ``image`` into a float32 ``(N, H, W, C)`` array in ``[0, 1]``."""
+    if isinstance(image, (str, Path)):
+        image = _open_image_file(Path(image))
+    if isinstance(image, Image.Image):
+        image = _pil_to_array(image)
+    if isinstance(image, (tf.Tensor, tf.Variable)):
+        image = image.numpy()
+    if not isinstance(image, np.ndarray):
+        if isinstance(image, (list, tuple)):
+            image = np.asarray(image)
+        else:
+            raise TypeError(
+                "expected a file path, a PIL image, a numpy array or a tensor, "
+                f"got {type(image).__name__}"
+            )
+    return _scale_to_unit_range(_to_nhwc(image))
+
+
+def _open_image_file(path: Path) -> Image.Image:
+    """Open an image file, with errors that name the file."""
+    path = path.expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"image file not found: {str(path)!r}")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img
+    except OSError as err:  # PIL.UnidentifiedImageError is an OSError
+        raise ValueError(f"could not read {str(path)!r} as an image: {err}") from err
+
+
+def _pil_to_array(img: Image.Image) -> np.ndarray:
+    """PIL image -> uint8 array, keeping alpha (if any) as a 4th/2nd channel."""
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif img.mode in ("1", "I", "I;16", "F"):
+        img = img.convert("L")
+    elif img.mode not in ("L", "LA", "RGB", "RGBA"):
+        img = img.convert("RGB")  # CMYK, YCbCr, ...
+    return np.asarray(img)
+
+
+def _to_nhwc(array: np.ndarray) -> np.ndarray:
+    """Give an ``HW``/``HWC``/``NHWC`` array its batch and channel axes."""
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim == 3:
+        if array.shape[-1] not in (1, 2, 3, 4):
+            raise ValueError(
+                f"a 3-D image must be (H, W, C) with C in 1, 3 or 4, got shape {array.shape}; "
+                "for a batch of grayscale images add a channel axis: x[..., None]"
+            )
+        array = array[None]
+    if array.ndim != 4:
+        raise ValueError(f"expected an HW, HWC or NHWC image, got shape {array.shape}")
+    if array.shape[-1] not in (1, 2, 3, 4):
+        raise ValueError(f"images must have 1, 3 or 4 channels, got shape {array.shape}")
+    if min(array.shape) == 0:
+        raise ValueError(f"image is empty, shape {array.shape}")
+    return array
+
+
+def _scale_to_unit_range(array: np.ndarray) -> np.ndarray:
+    """Integers are read as 0..255, floats must already be in [0, 1]."""
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if np.issubdtype(array.dtype, np.integer):
+        lo, hi = int(array.min()), int(array.max())
+        if lo < 0 or hi > 255:
+            raise ValueError(f"integer images must hold values in 0..255, got range {lo}..{hi}")
+        return array.astype(np.float32) / 255.0
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(f"unsupported image dtype {array.dtype}")
+    array = array.astype(np.float32)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("image contains NaN or infinite values")
+    lo, hi = float(array.min()), float(array.max())
+    if lo < -1e-6 or hi > 1 + 1e-6:
+        raise ValueError(
+            f"float images must hold values in [0, 1], got range [{lo:.4g}, {hi:.4g}]; "
+            "divide 0..255 data by 255 (or pass it as uint8)"
+        )
+    return np.clip(array, 0.0, 1.0)
+
+
+def _composite_alpha(array: np.ndarray) -> np.ndarray:
+    """Drop an alpha channel by compositing on white (LA -> L, RGBA -> RGB)."""
+    if array.shape[-1] not in (2, 4):
+        return array
+    color, alpha = array[..., :-1], array[..., -1:]
+    return color * alpha + (1.0 - alpha)
+
+
+def _convert_channels(array: np.ndarray, channels: int) -> np.ndarray:
+    """Grayscale <-> RGB conversion (luma weights for RGB -> gray)."""
+    have = array.shape[-1]
+    if have == channels:
+        return array
+    if channels == 3:
+        return np.repeat(array, 3, axis=-1)
+    return (array @ _LUMA)[..., None].astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Encoding and decoding helpers
+# ---------------------------------------------------------------------------
+
+
+def input_shape(model: Any) -> tuple[int, int, int]:
+    """The model's image shape ``(H, W, C)``, from ``model.arch_def["input"]``."""
+    return tuple(int(d) for d in model.arch_def["input"])
+
+
+def _numpy(x: Any) -> np.ndarray:
+    """Tensor or array-like -> float32 numpy array."""
+    if hasattr(x, "numpy"):
+        x = x.numpy()
+    return np.asarray(x, dtype=np.float32)
+
+
+def _model_images(model: Any, images: Any) -> tf.Tensor:
+    """Any image input -> ``(N, H, W, C)`` tensor sized for ``model``."""
+    return to_tensor(images, size=input_shape(model))
+
+
+def encode_images(model: Any, images: Any, batch_size: int = _BATCH) -> np.ndarray:
+    """Latent means ``z_mean`` of ``images`` (anything :func:`to_tensor` reads), in batches.
+
+    The mean rather than a sample is used so results are repeatable.
+    """
+    x = _model_images(model, images)
+    codes = [
+        _numpy(model.encode(x[i : i + batch_size])[0])
+        for i in range(0, int(x.shape[0]), batch_size)
+    ]
+    return np.concatenate(codes, axis=0)
+
+
+def _as_latents(model: Any, z_values: Any, what: str = "latent vectors") -> np.ndarray:
+    """Validate latent values against ``model.latent_dim``; returns ``(n, latent)`` float32."""
+    z = _numpy(z_values)
+    latent = int(model.latent_dim)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[-1] != latent:
+        raise ValueError(
+            f"{what} must have length {latent} (the model's latent_dim), "
+            f"got shape {tuple(np.shape(z_values))}"
+        )
+    if not np.all(np.isfinite(z)):
+        raise ValueError(f"{what} contain NaN or infinite values")
+    return z
+
+
+def decode_latents(model: Any, z: Any, batch_size: int = _BATCH) -> np.ndarray:
+    """Decode latent vectors in batches into a ``(n, H, W, C)`` float32 array."""
+    z = _as_latents(model, z)
+    images = [
+        _numpy(model.decode(tf.constant(z[i : i + batch_size])))
+        for i in range(0, len(z), batch_size)
+    ]
+    return np.concatenate(images, axis=0)
+
+
+def generate_from(model: Any, z_values: Any) -> np.ndarray:
+    """Decode latent values the reader picks, e.g. ``generate_from(model, [0.5, -1.2])``.
+
+    Args:
+        model: a trained VAE.
+        z_values: one vector of length ``model.latent_dim`` or an ``(n, latent_dim)``
+            array / nested list.
+
+    Returns:
+        ``(n, H, W, C)`` float32 images in ``[0, 1]`` (``n = 1`` for a single vector).
+
+    Raises:
+        ValueError: wrong length (the message gives the expected latent size) or
+            non-finite values.
+    """
+    return decode_latents(model, _as_latents(model, z_values, "z_values"))
+
+
+# ---------------------------------------------------------------------------
+# Interpolation
+# ---------------------------------------------------------------------------
+
+
+def interpolate_latents(
+    z_a: Any, z_b: Any, steps: int = 8, method: Method = "linear"
+) -> np.ndarray:
+    """``steps`` latent vectors from ``z_a`` to ``z_b``, both endpoints included.
+
+    ``"linear"`` walks the straight line. ``"slerp"`` walks the great circle
+    between the two directions (the formula of Shoemake, 1985): under a Gaussian
+    prior most mass sits on a thin shell, and the straight line between two codes
+    cuts through its low-norm interior, which tends to decode to blurry "average"
+    images. For equal-norm endpoints slerp keeps the norm constant.
+    Vectors that are (anti-)parallel or zero have no unique great circle, so
+    slerp falls back to linear there. The returned endpoints equal the inputs exactly.
+
+    Args:
+        z_a, z_b: vectors of the same length (a leading batch axis of 1 is allowed).
+        steps: number of vectors returned, at least 2.
+        method: ``"linear"`` or ``"slerp"``.
+
+    Returns:
+        ``(steps, latent)`` float32 array.
+    """
+    a, b = _numpy(z_a).reshape(-1), _numpy(z_b).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"z_a and z_b must have the same size, got {a.size} and {b.size}")
+    if int(steps) < 2:
+        raise ValueError(f"steps must be at least 2 (the two endpoints), got {steps}")
+    if method not in ("linear", "slerp"):
+        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+    t = np.linspace(0.0, 1.0, int(steps))[:, None]
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    path = _slerp(a64, b64, t) if method == "slerp" else None
+    if path is None:
+        path = (1.0 - t) * a64 + t * b64
+    path = path.astype(np.float32)
+    path[0], path[-1] = a, b
+    return path
+
+
+def _slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray | None:
+    """Spherical interpolation, or ``None`` where it is undefined (parallel/zero vectors)."""
+    norm_a, norm_b = np.linalg.norm(a), np.linalg.norm(b)
+    if norm_a == 0.0 or norm_b == 0.0:
+        return None
+    cos_omega = np.clip(np.dot(a / norm_a, b / norm_b), -1.0, 1.0)
+    omega = np.arccos(cos_omega)
+    sin_omega = np.sin(omega)
+    if sin_omega < _PARALLEL_EPS:
+        return None
+    return (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / sin_omega
+
+
+def interpolate(
+    model: Any, a: Any, b: Any, steps: int = 8, method: Method = "linear"
+) -> np.ndarray:
+    """Morph image ``a`` into image ``b`` through the latent space.
+
+    Both images are encoded to their latent means, :func:`interpolate_latents`
+    walks between them and every step is decoded.
+
+    Args:
+        model: a trained VAE.
+        a, b: single images, anything :func:`to_tensor` reads (paths, arrays, ...).
+        steps: number of images returned, endpoints included.
+        method: ``"linear"`` or ``"slerp"``.
+
+    Returns:
+        ``(steps, H, W, C)`` float32 images.
+    """
+    z_a, z_b = encode_images(model, a), encode_images(model, b)
+    for name, z in (("a", z_a), ("b", z_b)):
+        if len(z) != 1:
+            raise ValueError(f"{name} must be a single image, got a batch of {len(z)}")
+    return decode_latents(model, interpolate_latents(z_a[0], z_b[0], steps, method))
+
+
+# ---------------------------------------------------------------------------
+# Latent arithmetic
+# ---------------------------------------------------------------------------
+
+
+def latent_translate(
+    model: Any,
+    images: Any,
+    vector: Any,
+    scales: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
+) -> np.ndarray:
+    """Move images along a latent direction: decode ``encode(x) + scale * vector``.
+
+    With ``vector = attribute_vector(model, smiling, not_smiling)`` this adds
+    (positive scales) or removes (negative scales) a smile.
+
+    Args:
+        model: a trained VAE.
+        images: one image or a batch, anything :func:`to_tensor` reads.
+        vector: a direction of length ``model.latent_dim``.
+        scales: how far to move; ``0`` is the plain reconstruction.
+
+    Returns:
+        ``(N, len(scales), H, W, C)`` float32 images: one row per input image,
+        which :func:`vaecore.plots.image_grid` draws as a grid directly.
+    """
+    v = _as_latents(model, vector, "vector")
+    if len(v) != 1:
+        raise ValueError(f"vector must be a single latent vector, got {len(v)} of them")
+    scales = np.asarray(scales, dtype=np.float32).reshape(-1)
+    if scales.size == 0:
+        raise ValueError("scales must contain at least one value")
+    z = encode_images(model, images)  # (N, latent)
+    moved = z[:, None, :] + scales[None, :, None] * v[None]  # (N, S, latent)
+    decoded = decode_latents(model, moved.reshape(-1, z.shape[-1]))
+    return decoded.reshape(len(z), len(scales), *decoded.shape[1:])
+
+
+def attribute_vector(model: Any, images_with: Any, images_without: Any) -> np.ndarray:
+    """Latent direction of an attribute: mean code *with* it minus mean code *without*.
+
+    Either argument may be an image batch (anything :func:`to_tensor` reads) or a
+    ``tf.data`` dataset of images / ``(images, labels)`` (labels are ignored), so
+    large CelebA subsets can be streamed.
+
+    Returns:
+        ``(latent_dim,)`` float32 vector, ready for :func:`latent_translate`.
+    """
+    return _mean_code(model, images_with, "images_with") - _mean_code(
+        model, images_without, "images_without"
+    )
+
+
+def _mean_code(model: Any, images: Any, name: str) -> np.ndarray:
+    """Average latent mean over a batch or a dataset."""
+    if isinstance(images, tf.data.Dataset):
+        z, _ = encode_dataset(model, images, with_labels=False)
+    else:
+        z = encode_images(model, images)
+    if len(z) == 0:
+        raise ValueError(f"{name} holds no images")
+    return z.mean(axis=0)
+
+
+# ---------------------------------------------------------------------------
+# Encoding datasets
+# ---------------------------------------------------------------------------
+
+
+def encode_dataset(
+    model: Any,
+    dataset: Any,
+    with_labels: bool = True,
+    max_batches: int | None = None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Encode a whole dataset to latent means, e.g. for the latent scatter plots.
+
+    Args:
+        model: a trained VAE.
+        dataset: a ``tf.data.Dataset`` whose elements are images, ``(images, labels)``
+            tuples or ``{"image": ..., "label": ...}`` dicts, batched or not.
+            An ``(images, images)`` autoencoder training pair counts as unlabelled.
+            A numpy array, or an ``(x, y)`` tuple of arrays, is accepted too.
+        with_labels: also collect the labels.
+        max_batches: stop after this many batches (``None``: the whole dataset).
+
+    Returns:
+        ``(z_mean, labels)``: ``(n, latent)`` float32 codes and the ``(n, ...)`` labels,
+        or ``None`` for labels when not asked for or not present.
+    """
+    dataset = _as_batched_dataset(model, dataset)
+    codes, labels = [], []
+    for i, element in enumerate(dataset):
+        if max_batches is not None and i >= max_batches:
+            break
+        images, batch_labels = _split_element(element)
+        codes.append(_numpy(model.encode(_model_images(model, images))[0]))
+        if with_labels and batch_labels is not None:
+            labels.append(np.asarray(batch_labels))
+    latent = int(model.latent_dim)
+    z = np.concatenate(codes, axis=0) if codes else np.zeros((0, latent), np.float32)
+    y = (
+        np.concatenate(labels, axis=0)
+        if with_labels and labels and len(labels) == len(codes)
+        else None
+    )
+    return z, y
+
+
+def _as_batched_dataset(model: Any, dataset: Any) -> tf.data.Dataset:
+    """Wrap arrays into a dataset and batch unbatched datasets."""
+    if not isinstance(dataset, tf.data.Dataset):
+        if isinstance(dataset, tuple) and len(dataset) == 2:
+            dataset = tf.data.Dataset.from_tensor_slices(dataset)
+        elif isinstance(dataset, (np.ndarray, tf.Tensor)):
+            dataset = tf.data.Dataset.from_tensor_slices(dataset)
+        else:
+            raise TypeError(
+                "dataset must be a tf.data.Dataset, an image array or an (x, y) tuple, "
+                f"got {type(dataset).__name__}"
+            )
+    spec = dataset.element_spec
+    image_spec, _ = _split_element(spec)
+    rank = image_spec.shape.rank
+    image_rank = len(input_shape(model))
+    if rank is not None and rank < image_rank + 1:
+        dataset = dataset.batch(_BATCH)
+    return dataset
+
+
+def _split_element(element: Any) -> tuple[Any, Any]:
+    """A dataset element (or its spec) -> ``(images, labels or None)``."""
+    if isinstance(element, Mapping):
+        images = element.get("image", element.get("images"))
+        if images is None:
+            raise ValueError(f"dict dataset elements need an 'image' key, got {list(element)}")
+        return images, element.get("label", element.get("labels"))
+    if isinstance(element, (tuple, list)):
+        if not element:
+            raise ValueError("empty dataset element")
+        images = element[0]
+        labels = element[1] if len(element) > 1 else None
+        if labels is not None and _same_shape(labels, images):
+            labels = None  # (x, x) autoencoder pair, not labels
+        return images, labels
+    return element, None
+
+
+def _same_shape(a: Any, b: Any) -> bool:
+    """True when two tensors or specs have the same (known) shape and rank > 2."""
+    shape_a, shape_b = tf.TensorShape(a.shape), tf.TensorShape(b.shape)
+    return shape_a.rank is not None and shape_a.rank > 2 and shape_a.as_list() == shape_b.as_list()
+
+
+# ---------------------------------------------------------------------------
+# The bundle
+# ---------------------------------------------------------------------------
+
+
+class VAEToolbox:
+    """The functions of this module bound to one model (the old ``CVAEToolBox``).
+
+    >>> tb = VAEToolbox(model)
+    >>> frames = tb.interpolate("a.png", "b.png", steps=10, method="slerp")
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The model's ``(H, W, C)``."""
+        return input_shape(self.model)
+
+    @property
+    def latent_dim(self) -> int:
+        """Size of the latent space."""
+        return int(self.model.latent_dim)
+
+    def to_tensor(self, image_or_path: Any) -> tf.Tensor:
+        """:func:`to_tensor`, resized and converted to the model's input shape."""
+        return to_tensor(image_or_path, size=self.input_shape)
+
+    def encode(self, images: Any) -> np.ndarray:
+        """Latent means of ``images``, see :func:`encode_images`."""
+        return encode_images(self.model, images)
+
+    def decode(self, z: Any) -> np.ndarray:
+        """Decode latent vectors, see :func:`decode_latents`."""
+        return decode_latents(self.model, z)
+
+    def reconstruct(self, images: Any) -> np.ndarray:
+        """Decode the latent means of ``images``."""
+        return self.decode(self.encode(images))
+
+    def generate_from(self, z_values: Any) -> np.ndarray:
+        """See :func:`generate_from`."""
+        return generate_from(self.model, z_values)
+
+    def interpolate(self, a: Any, b: Any, steps: int = 8, method: Method = "linear") -> np.ndarray:
+        """See :func:`interpolate`."""
+        return interpolate(self.model, a, b, steps, method)
+
+    @staticmethod
+    def interpolate_latents(
+        z_a: Any, z_b: Any, steps: int = 8, method: Method = "linear"
+    ) -> np.ndarray:
+        """See :func:`interpolate_latents`."""
+        return interpolate_latents(z_a, z_b, steps, method)
+
+    def latent_translate(
+        self, images: Any, vector: Any, scales: Iterable[float] = (0.0, 0.5, 1.0, 1.5, 2.0)
+    ) -> np.ndarray:
+        """See :func:`latent_translate`."""
+        return latent_translate(self.model, images, vector, tuple(scales))
+
+    def attribute_vector(self, images_with: Any, images_without: Any) -> np.ndarray:
+        """See :func:`attribute_vector`."""
+        return attribute_vector(self.model, images_with, images_without)
+
+    def encode_dataset(
+        self, dataset: Any, with_labels: bool = True, max_batches: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """See :func:`encode_dataset`."""
+        return encode_dataset(self.model, dataset, with_labels, max_batches)
