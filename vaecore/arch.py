@@ -49,7 +49,9 @@ def _pair(value: Any, field: str) -> tuple[int, int]:
         or len(value) != 2
         or not all(_is_int(v) for v in value)
     ):
-        raise ValueError(f"arch_def field {field!r}: expected an int or a pair of ints, got {value!r}")
+        raise ValueError(
+            f"arch_def field {field!r}: expected an int or a pair of ints, got {value!r}"
+        )
     if min(value) < 1:
         raise ValueError(f"arch_def field {field!r}: values must be >= 1, got {value!r}")
     return (int(value[0]), int(value[1]))
@@ -70,7 +72,9 @@ def _check_input(value: Any) -> tuple[int, int, int]:
     return tuple(int(v) for v in value)  # type: ignore[return-value]
 
 
-def _check_layers(value: Any, field: str) -> tuple[tuple[int, tuple[int, int], tuple[int, int]], ...]:
+def _check_layers(
+    value: Any, field: str
+) -> tuple[tuple[int, tuple[int, int], tuple[int, int]], ...]:
     """A non-empty list of (filters, kernel, strides) entries."""
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) == 0:
         raise ValueError(
@@ -85,8 +89,12 @@ def _check_layers(value: Any, field: str) -> tuple[tuple[int, tuple[int, int], t
             )
         filters, kernel, strides = entry
         if not _is_int(filters) or filters < 1:
-            raise ValueError(f"arch_def field {where!r}: filters must be an int >= 1, got {filters!r}")
-        layers.append((int(filters), _pair(kernel, f"{where}.kernel"), _pair(strides, f"{where}.strides")))
+            raise ValueError(
+                f"arch_def field {where!r}: filters must be an int >= 1, got {filters!r}"
+            )
+        layers.append(
+            (int(filters), _pair(kernel, f"{where}.kernel"), _pair(strides, f"{where}.strides"))
+        )
     return tuple(layers)
 
 
@@ -147,14 +155,18 @@ def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
     if has_dense:
         for key in ("decode", "batch_norm"):
             if key in arch_def:
-                raise ValueError(f"arch_def field {key!r} applies to conv VAEs ('encode'), not dense ones ('hidden')")
+                raise ValueError(
+                    f"arch_def field {key!r} applies to conv VAEs ('encode'), not dense ones ('hidden')"
+                )
         hidden = arch_def["hidden"]
         if (
             not isinstance(hidden, Sequence)
             or isinstance(hidden, str)
             or not all(_is_int(h) and h >= 1 for h in hidden)
         ):
-            raise ValueError(f"arch_def field 'hidden': expected a list of ints >= 1, got {hidden!r}")
+            raise ValueError(
+                f"arch_def field 'hidden': expected a list of ints >= 1, got {hidden!r}"
+            )
         out["hidden"] = tuple(int(h) for h in hidden)
         return out
 

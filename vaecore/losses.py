@@ -42,9 +42,7 @@ def gaussian_kl(z_mean, z_log_var):
 
 def gaussian_log_density(z, mean, log_var):
     """log N(z; mean, exp(log_var)), summed over the last axis."""
-    return -0.5 * ops.sum(
-        LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1
-    )
+    return -0.5 * ops.sum(LOG_2PI + log_var + ops.square(z - mean) * ops.exp(-log_var), axis=-1)
 
 
 def standard_normal_log_density(z):

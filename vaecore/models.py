@@ -71,7 +71,9 @@ def _conv_decoder(arch: Mapping[str, Any]) -> keras.Model:
         height, width = height // sh, width // sw
     first_filters = arch["decode"][0][0]
     latent = keras.Input(shape=(arch["latent"],), name="z")
-    h = layers.Dense(height * width * first_filters, activation=arch["activation"], name="project")(latent)
+    h = layers.Dense(height * width * first_filters, activation=arch["activation"], name="project")(
+        latent
+    )
     h = layers.Reshape((height, width, first_filters))(h)
     for i, (filters, kernel, strides) in enumerate(arch["decode"]):
         h = layers.Conv2DTranspose(filters, kernel, strides, padding="same", name=f"deconv_{i}")(h)
@@ -204,10 +206,16 @@ class VAE(keras.Model):
         """Per-batch means of the reconstruction NLL, the KL and the weighted loss."""
         z_mean, z_log_var = self.encode(x, training=training)
         z = self.reparameterize(z_mean, z_log_var)
-        reconstruction = ops.mean(self.reconstruction_nll(x, self.decode_logits(z, training=training)))
+        reconstruction = ops.mean(
+            self.reconstruction_nll(x, self.decode_logits(z, training=training))
+        )
         kl = ops.mean(losses.gaussian_kl(z_mean, z_log_var))
         weight = self.beta if kl_weight is None else kl_weight
-        return {"loss": reconstruction + weight * kl, "reconstruction_loss": reconstruction, "kl_loss": kl}
+        return {
+            "loss": reconstruction + weight * kl,
+            "reconstruction_loss": reconstruction,
+            "kl_loss": kl,
+        }
 
     def _update_trackers(self, terms) -> dict[str, Any]:
         self.loss_tracker.update_state(terms["loss"])

@@ -142,7 +142,11 @@ def read_history(run_dir_or_csv: str | os.PathLike) -> dict[str, list[float]]:
     if not path.exists():
         return {}
     with path.open(newline="") as f:
-        rows = {int(row["epoch"]): row for row in csv.DictReader(f) if row.get("epoch") not in (None, "")}
+        rows = {
+            int(row["epoch"]): row
+            for row in csv.DictReader(f)
+            if row.get("epoch") not in (None, "")
+        }
     if not rows:
         return {}
     ordered = [rows[e] for e in sorted(rows)]

@@ -1,0 +1,122 @@
+"""The VAE model: shapes, the loss it trains on, save/load and its errors."""
+
+import keras
+import numpy as np
+import pytest
+
+from vaecore import build_vae, losses
+
+DENSE = {"input": (8, 8, 1), "latent": 2, "hidden": [16], "name": "tiny_dense"}
+CONV = {
+    "input": (16, 16, 3),
+    "latent": 4,
+    "encode": [(4, 3, 2), (8, 3, 2)],
+    "decode": None,
+    "name": "tiny_conv",
+}
+
+
+@pytest.fixture(scope="module")
+def images():
+    return (np.random.default_rng(0).random((32, 8, 8, 1)) > 0.5).astype("float32")
+
+
+@pytest.mark.parametrize("arch", [DENSE, CONV])
+def test_shapes(arch):
+    model = build_vae(arch, seed=0)
+    x = np.random.default_rng(0).random((5,) + tuple(arch["input"])).astype("float32")
+    z_mean, z_log_var = model.encode(x)
+    assert z_mean.shape == (5, arch["latent"]) and z_log_var.shape == (5, arch["latent"])
+    assert model.decode(z_mean).shape == x.shape
+    assert model.reconstruct(x).shape == x.shape
+    samples = np.asarray(model.sample(3, seed=1))
+    assert samples.shape == (3,) + tuple(arch["input"])
+    assert samples.min() >= 0.0 and samples.max() <= 1.0
+
+
+def test_conv_with_explicit_decoder():
+    arch = dict(CONV, decode=[(8, 3, 4), (4, 3, 1)])
+    model = build_vae(arch)
+    assert model.decode(np.zeros((1, 4), "float32")).shape == (1, 16, 16, 3)
+
+
+def test_arch_def_is_stored_with_the_model():
+    model = build_vae(DENSE)
+    assert model.arch_def["hidden"] == (16,) and model.latent_dim == 2
+    assert model.name == "tiny_dense"
+
+
+def test_loss_terms_are_the_elbo_terms(images):
+    model = build_vae(DENSE, beta=3.0, seed=0)
+    terms = model.loss_terms(images)
+    z_mean, z_log_var = model.encode(images)
+    kl = float(np.mean(losses.gaussian_kl(z_mean, z_log_var)))
+    assert float(terms["kl_loss"]) == pytest.approx(kl, rel=1e-5)
+    expected = float(terms["reconstruction_loss"]) + 3.0 * kl
+    assert float(terms["loss"]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_fit_reports_trackers_and_learns(images):
+    keras.utils.set_random_seed(0)
+    model = build_vae(DENSE, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = model.fit(images, epochs=5, batch_size=8, verbose=0).history
+    assert set(history) >= {"loss", "reconstruction_loss", "kl_loss", "elbo"}
+    assert history["loss"][-1] < history["loss"][0]
+    np.testing.assert_allclose(
+        history["elbo"], -(np.array(history["reconstruction_loss"]) + history["kl_loss"]), rtol=1e-4
+    )
+    assert set(model.evaluate(images, verbose=0, return_dict=True)) >= {"loss", "elbo"}
+
+
+def test_kl_warmup_ramps_the_weight(images):
+    model = build_vae(DENSE, beta=2.0, kl_warmup_steps=10)
+    model.compile(optimizer="adam")
+    assert float(model.kl_weight()) == pytest.approx(0.2)  # step 1 of 10
+    model.fit(images, epochs=1, batch_size=8, verbose=0)  # 4 steps
+    assert float(model.kl_weight()) == pytest.approx(1.0)  # step 5 of 10
+    model.fit(images, epochs=3, batch_size=8, verbose=0)
+    assert float(model.kl_weight()) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_save_load_gives_the_same_numbers(tmp_path, images, likelihood):
+    model = build_vae(DENSE, likelihood=likelihood, beta=2.0, sigma=0.2, seed=0)
+    model.compile(optimizer="adam")
+    model.fit(images, epochs=1, batch_size=8, verbose=0)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for a, b in zip(model.encode(images), loaded.encode(images), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    z = np.random.default_rng(0).normal(size=(4, 2)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(model.decode(z)), np.asarray(loaded.decode(z)))
+    assert (loaded.likelihood, loaded.beta, loaded.sigma) == (likelihood, 2.0, 0.2)
+    assert loaded.arch_def == model.arch_def
+    assert int(loaded.optimizer.iterations.numpy()) == 4  # the optimizer state came back too
+
+
+def test_iwae_estimate_is_above_the_elbo_on_average(images):
+    keras.utils.set_random_seed(0)
+    model = build_vae(DENSE, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(images, epochs=3, batch_size=8, verbose=0)
+    elbo = np.mean(
+        [float(model.evaluate(images, verbose=0, return_dict=True)["elbo"]) for _ in range(3)]
+    )
+    iwae = float(np.mean(model.importance_weighted_log_likelihood(images, num_samples=200, seed=0)))
+    assert iwae > elbo
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"likelihood": "poisson"}, "likelihood"),
+        ({"beta": -1.0}, "beta"),
+        ({"kl_warmup_steps": -5}, "kl_warmup_steps"),
+        ({"sigma": 0.0}, "sigma"),
+    ],
+)
+def test_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        build_vae(DENSE, **kwargs)
