@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import norm
 
 from vaecore.toolbox import decode_latents, encode_images, input_shape, to_tensor
@@ -293,7 +294,10 @@ def _decorate(
             )
             for v, colour in classes
         ]
-        ax.legend(handles=handles, title=label_name, loc="best", fontsize="small", markerscale=1.2)
+        where = {"loc": "best"}
+        if getattr(ax, "name", "") == "3d":  # "best" lands on the cube: put it beside
+            where = {"loc": "center left", "bbox_to_anchor": (1.02, 0.5)}
+        ax.legend(handles=handles, title=label_name, fontsize="small", **where)
     elif getattr(artist, "get_array", lambda: None)() is not None:
         ax.figure.colorbar(artist, ax=ax, label=label_name, shrink=0.8)
 
@@ -355,6 +359,7 @@ def _scatter_3d_into(
     ax.set_xlabel(f"z[{dims[0]}]")
     ax.set_ylabel(f"z[{dims[1]}]")
     ax.set_zlabel(f"z[{dims[2]}]")
+    ax.set_box_aspect(None, zoom=0.85)  # room for the z label
     return artist, classes
 
 
@@ -384,7 +389,7 @@ def latent_scatter_3d(
     """
     codes, labels = _check_codes(z, dims, labels)
     if ax is None:
-        fig = _new_figure(fig, (6.5, 5.5))
+        fig = _new_figure(fig, (7.5, 5.5))
         ax = fig.add_subplot(1, 1, 1, projection="3d")
     artist, classes = _scatter_3d_into(ax, codes, labels, dims, s, alpha, cmap)
     ax.view_init(elev=elev, azim=azim)
@@ -398,7 +403,7 @@ def latent_scatter_3d_views(
     z: Any,
     labels: Any = None,
     class_names: Sequence[str] | Mapping | None = None,
-    angles: Sequence[tuple[float, float]] = ((20.0, -60.0), (20.0, 30.0), (85.0, -90.0)),
+    angles: Sequence[tuple[float, float]] = ((20.0, -60.0), (20.0, 30.0), (60.0, -135.0)),
     dims: tuple[int, int, int] = (0, 1, 2),
     title: str | None = "Latent space (z mean) from several angles",
     label_name: str = "label",
@@ -645,6 +650,7 @@ def _plot_metric(ax: Axes, columns: Mapping[str, list], metric: str, logy: bool)
     ax.set_title(METRIC_TITLES.get(metric, metric.replace("_", " ").capitalize()))
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if logy:
         ax.set_yscale("log")
     ax.grid(True, alpha=0.3)
