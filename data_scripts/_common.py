@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 from tqdm import tqdm
@@ -35,7 +36,22 @@ EXIT_USAGE = 2  # bad arguments (argparse uses 2 as well)
 
 #: Extensions treated as image candidates (compared lower-case).
 IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".pnm"}
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".bmp",
+        ".gif",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+        ".pnm",
+    }
 )
 PNG_EXTENSIONS = frozenset({".png"})
 JPEG_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif"})
@@ -268,7 +284,7 @@ def scan_images(root: Path) -> Scan:
 # --------------------------------------------------------------------------
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """A short reason for a decode failure, without Python object reprs."""
     if isinstance(exc, UnidentifiedImageError):
         return "not an image Pillow can read"
@@ -294,7 +310,7 @@ def open_image(source: Path | bytes) -> Image.Image:
         img.load()
         ImageOps.exif_transpose(img, in_place=True)
     except Exception as exc:  # Pillow's decoders raise many types (OSError, SyntaxError, ...)
-        raise BadImage(_describe(exc)) from exc
+        raise BadImage(describe_error(exc)) from exc
     return img
 
 
@@ -396,30 +412,36 @@ def _umask() -> int:
     return mask
 
 
-def save_atomic(img: Image.Image, dst: Path, fmt: str, quality: int = DEFAULT_JPEG_QUALITY) -> None:
-    """Write ``img`` to ``dst`` via a temporary file and ``os.replace``.
+def write_atomic(dst: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Create ``dst`` by calling ``write(handle)`` on a temporary file, then ``os.replace``.
 
     A run that is killed leaves either the old file or the complete new one,
-    never half an image, so "the output exists" means "the output is done".
-    The temporary file is hidden (``.name.xxxx.part``) and removed on errors.
-    Metadata (EXIF, ICC, text chunks) is not copied. JPEG output is written
-    with 4:4:4 chroma; images with alpha must be flattened before JPEG.
+    never a half-written file, so "the output exists" means "the output is
+    done". The temporary file is hidden (``.name.xxxx.part``, in the same
+    folder so the rename is atomic) and removed if ``write`` fails.
     """
     dst.parent.mkdir(parents=True, exist_ok=True)
-    params: dict[str, object] = {}
-    if fmt == "JPEG":
-        params = {"quality": quality, "subsampling": 0}
-    img.info.pop("transparency", None)
     fd, tmp = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            img.save(handle, format=fmt, **params)
+            write(handle)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files
         os.replace(tmp, dst)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def save_atomic(img: Image.Image, dst: Path, fmt: str, quality: int = DEFAULT_JPEG_QUALITY) -> None:
+    """Save ``img`` to ``dst`` in Pillow format ``fmt`` atomically (see :func:`write_atomic`).
+
+    Metadata (EXIF, ICC, text chunks) is not copied. JPEG is written with
+    4:4:4 chroma (no colour blur); images with alpha must be flattened first.
+    """
+    params: dict[str, object] = {"quality": quality, "subsampling": 0} if fmt == "JPEG" else {}
+    img.info.pop("transparency", None)
+    write_atomic(dst, lambda handle: img.save(handle, format=fmt, **params))
 
 
 # --------------------------------------------------------------------------
@@ -448,11 +470,13 @@ class Stats:
     skipped_existing: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    unit: str = ""  # e.g. "rows" for make_csv: "written 352 rows, ..."
 
     def summary(self) -> str:
         """The one-line summary printed at the end of every run."""
+        written = f"{self.written} {self.unit}" if self.unit else str(self.written)
         line = (
-            f"written {self.written}, skipped-existing {self.skipped_existing}, "
+            f"written {written}, skipped-existing {self.skipped_existing}, "
             f"failed {len(self.failed)}"
         )
         if self.ignored:
@@ -491,7 +515,9 @@ def finish(stats: Stats, code: int = EXIT_OK) -> int:
 
 def progress(total: int, desc: str, quiet: bool) -> tqdm:
     """A tqdm progress bar on stderr (hidden with --quiet)."""
-    return tqdm(total=total, desc=desc, unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True)
+    return tqdm(
+        total=total, desc=desc, unit="img", file=sys.stderr, disable=quiet, dynamic_ncols=True
+    )
 
 
 def run_tasks(
@@ -519,12 +545,18 @@ def run_tasks(
         return finish(stats, EXIT_FAILED)
     with progress(len(tasks), desc, args.quiet) as bar:
         for task in tasks:
-            todo = list(task.outputs) if args.overwrite else [p for p in task.outputs if not p.exists()]
+            todo = (
+                list(task.outputs)
+                if args.overwrite
+                else [p for p in task.outputs if not p.exists()]
+            )
             stats.skipped_existing += len(task.outputs) - len(todo)
             for path in todo:
                 if any(is_within(path, root) for root in protected):
                     bar.close()
-                    print(f"error: refusing to write {path}: it is inside the input", file=sys.stderr)
+                    print(
+                        f"error: refusing to write {path}: it is inside the input", file=sys.stderr
+                    )
                     return finish(stats, EXIT_FAILED)
             if todo:
                 try:
@@ -562,7 +594,10 @@ def plan_folder_tasks(
         key = Path(rel_out.as_posix().lower())  # collide case-insensitively (macOS, Windows)
         if key in claimed:
             stats.failed.append(
-                (str(input_dir / rel), f"output name {rel_out} already used by {input_dir / claimed[key]}")
+                (
+                    str(input_dir / rel),
+                    f"output name {rel_out} already used by {input_dir / claimed[key]}",
+                )
             )
             continue
         claimed[key] = rel

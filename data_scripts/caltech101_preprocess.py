@@ -186,7 +186,9 @@ def select(items: list[Item], args: argparse.Namespace) -> list[Item]:
     return kept
 
 
-def plan_tasks(items: list[Item], output: Path, sizes: list[common.Size], stats: common.Stats) -> list[common.Task]:
+def plan_tasks(
+    items: list[Item], output: Path, sizes: list[common.Size], stats: common.Stats
+) -> list[common.Task]:
     """One task per picture, writing ``<output>/<size>/<category>/<stem>.jpg`` per size.
 
     ``task.source`` is ``(item, {output path: size})``. Two pictures that map
@@ -198,7 +200,9 @@ def plan_tasks(items: list[Item], output: Path, sizes: list[common.Size], stats:
         rel_out = Path(item.category, *item.rel.with_suffix(".jpg").parts)
         key = rel_out.as_posix().lower()
         if key in claimed:
-            stats.failed.append((item.label, f"output name {rel_out} already used by {claimed[key]}"))
+            stats.failed.append(
+                (item.label, f"output name {rel_out} already used by {claimed[key]}")
+            )
             continue
         claimed[key] = item.label
         targets = {output / common.size_name(size) / rel_out: size for size in sizes}
@@ -206,7 +210,9 @@ def plan_tasks(items: list[Item], output: Path, sizes: list[common.Size], stats:
     return tasks
 
 
-def make_sizes(img, targets: dict[Path, common.Size], outputs: list[Path], args: argparse.Namespace) -> None:
+def make_sizes(
+    img, targets: dict[Path, common.Size], outputs: list[Path], args: argparse.Namespace
+) -> None:
     """Resize one decoded picture to each pending output's size and save it as JPEG."""
     rgb = common.flatten(img, args.background)
     for path in outputs:

@@ -50,10 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
         "with Lanczos resampling.",
         EXAMPLE,
     )
-    parser.add_argument("--input", required=True, type=Path, help="folder of images (searched recursively)")
-    parser.add_argument("--output", required=True, type=Path, help="folder for the resized images (created)")
     parser.add_argument(
-        "--size", required=True, type=common.size_arg, metavar="N|WxH", help="target size: 64 or 160x128"
+        "--input", required=True, type=Path, help="folder of images (searched recursively)"
+    )
+    parser.add_argument(
+        "--output", required=True, type=Path, help="folder for the resized images (created)"
+    )
+    parser.add_argument(
+        "--size",
+        required=True,
+        type=common.size_arg,
+        metavar="N|WxH",
+        help="target size: 64 or 160x128",
     )
     parser.add_argument(
         "--mode",
@@ -144,7 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def work(task: common.Task, outputs: list[Path]) -> None:
         src, fmt = task.source
-        img = resize_image(common.open_image(src), args.size, args.mode, args.background, args.color == "keep")
+        img = resize_image(
+            common.open_image(src), args.size, args.mode, args.background, args.color == "keep"
+        )
         common.save_atomic(for_format(img, fmt, args.background), outputs[0], fmt, args.quality)
 
     return common.run_tasks(tasks, work, args, stats, protected=[input_dir], desc="resize")

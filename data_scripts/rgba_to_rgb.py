@@ -40,8 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
         "alpha blending and write every image as 8-bit RGB.",
         EXAMPLE,
     )
-    parser.add_argument("--input", required=True, type=Path, help="folder of images (searched recursively)")
-    parser.add_argument("--output", required=True, type=Path, help="folder for the RGB images (created)")
+    parser.add_argument(
+        "--input", required=True, type=Path, help="folder of images (searched recursively)"
+    )
+    parser.add_argument(
+        "--output", required=True, type=Path, help="folder for the RGB images (created)"
+    )
     parser.add_argument(
         "--background",
         type=common.color_arg,
