@@ -488,7 +488,7 @@ def print_report(stats: Stats, stream=None) -> None:
     """Print the failed and ignored files (count and the first few) to stderr."""
     stream = stream or sys.stderr
     if stats.failed:
-        print(f"skipped {len(stats.failed)} unreadable file(s):", file=stream)
+        print(f"failed {len(stats.failed)} file(s), not written:", file=stream)
         for label, reason in stats.failed[:REPORT_LIMIT]:
             print(f"  {label}: {reason}", file=stream)
         _print_more(len(stats.failed), stream)

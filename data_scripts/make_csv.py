@@ -30,8 +30,11 @@ except ImportError:  # run as a script: python data_scripts/make_csv.py
 
 EXAMPLE = """\
 examples (from the repository root):
-  python data_scripts/make_csv.py --input /tmp/caltech101/92 --output /tmp/caltech101/train_92.csv
-  python data_scripts/make_csv.py --input /tmp/pokemon_rgb --output /tmp/pokemon.csv --no-labels
+  python data_scripts/make_csv.py --input /tmp/caltech101/92 --output /tmp/caltech101/caltech101_92.csv
+  python data_scripts/make_csv.py --input /tmp/pokemon_64 --output /tmp/pokemon_64.csv --no-labels
+
+Labels come from the first folder level below --input, so point --input at one
+size folder (92/), not at a folder holding several (92/ and 128/).
 
 The CSV has the columns path,label (or only path with --no-labels), sorted by
 path. An existing CSV is kept unless --overwrite.

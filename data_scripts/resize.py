@@ -33,7 +33,7 @@ RESAMPLE = Image.Resampling.LANCZOS
 
 EXAMPLE = """\
 examples (from the repository root):
-  python data_scripts/resize.py --input /tmp/pokemon --output /tmp/pokemon_64 --size 64
+  python data_scripts/resize.py --input /tmp/pokemon_rgb --output /tmp/pokemon_64 --size 64
   python data_scripts/resize.py --input photos --output photos_pad --size 160x128 --mode pad --background black
 
 --size N makes NxN; --size WxH is width x height. Sub-folders are kept.

@@ -342,6 +342,18 @@ def test_write_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "sub").iterdir()] == ["img.png"]
 
 
+def test_open_image_applies_exif_orientation_and_rejects_junk(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    path = tmp_path / "phone.jpg"
+    Image.new("RGB", (40, 20), (90, 90, 90)).save(path, exif=exif)
+    assert common.open_image(path).size == (20, 40)
+    with pytest.raises(common.BadImage, match="0 bytes"):
+        common.open_image(b"")
+    with pytest.raises(common.BadImage, match="not an image"):
+        common.open_image(b"hello, I am text")
+
+
 def test_color_and_size_parsing() -> None:
     assert common.color_arg("white") == WHITE
     assert common.color_arg("#ff8000") == (255, 128, 0)
