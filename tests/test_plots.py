@@ -246,3 +246,16 @@ def test_training_curves_choices_and_errors(tmp_path):
         plots.training_curves(tmp_path / "missing.csv")
     with pytest.raises(TypeError, match="History"):
         plots.training_curves(42)
+
+
+def test_training_curves_from_run_directory_with_na(tmp_path):
+    rows = [
+        "epoch,kl_loss,loss,reconstruction_loss,val_loss",
+        "0,0.5,3.0,2.5,NA",
+        "1,0.4,2.0,1.6,NA",
+    ]
+    (tmp_path / "history.csv").write_text("\n".join(rows) + "\n")
+    fig = plots.training_curves(tmp_path)
+    assert len(fig.axes) == 3
+    assert [len(ax.lines) for ax in fig.axes] == [1, 1, 1]  # all-NA validation dropped
+    assert list(fig.axes[0].lines[0].get_ydata()) == [3.0, 2.0]

@@ -7,6 +7,11 @@ an optional ``ax`` (draw into this axes), so figures can be combined.
 
 Images are ``(N, H, W, C)`` arrays or tensors with values in ``[0, 1]``; single-channel
 images are shown with the gray colour map.
+
+New figures are pyplot figures, so ``%matplotlib inline`` shows them at the end of
+the cell and ``%matplotlib widget`` makes them interactive (rotatable 3D scatters).
+Assign the result (``fig = plots.image_grid(x)``) or end the line with ``;`` so
+the notebook does not show the figure a second time as the cell's value.
 """
 
 from __future__ import annotations
@@ -605,7 +610,8 @@ def training_curves(
 
     Args:
         history: the ``History`` returned by ``model.fit``, a dict of lists, a pandas
-            ``DataFrame`` or the path of a CSV written by ``keras.callbacks.CSVLogger``.
+            ``DataFrame``, the path of a CSV written by ``keras.callbacks.CSVLogger``,
+            or a run directory of :func:`vaecore.train` (its ``history.csv``).
         metrics: the metric names to plot, one panel each (``val_<name>`` is added as
             the validation curve). Default: ``loss``, ``reconstruction_loss`` and
             ``kl_loss`` where present, otherwise every logged metric.

@@ -239,7 +239,8 @@ class LatentExplorer(widgets.HBox):
 
         Args:
             values: ``{latent_dim_index: value}``, or one value per slider in
-                ``self.dims`` order.
+                ``self.dims`` order. Like dragging, values are clamped to the
+                slider range; use :func:`generate_from` for arbitrary codes.
         """
         if isinstance(values, Mapping):
             pairs = [(int(d), float(v)) for d, v in values.items()]
