@@ -13,10 +13,16 @@ translate), ``plots`` (matplotlib figures), ``widgets`` (ipywidgets explorers),
 ``config`` (data directories and the fast mode).
 """
 
-from vaecore.arch import validate_arch_def
-from vaecore.config import fast_mode
-from vaecore.models import VAE, build_vae
-from vaecore.training import TrainingDivergedError, read_history, train
+import os
+
+# TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) would fill every
+# notebook's first output; a reader who wants it sets the variable themselves.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from vaecore.arch import validate_arch_def  # noqa: E402
+from vaecore.config import fast_mode, run_dir  # noqa: E402
+from vaecore.models import VAE, build_vae  # noqa: E402
+from vaecore.training import TrainingDivergedError, read_history, train  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -26,6 +32,7 @@ __all__ = [
     "build_vae",
     "fast_mode",
     "read_history",
+    "run_dir",
     "train",
     "validate_arch_def",
 ]

@@ -9,6 +9,9 @@ Two environment variables steer every chapter of the book:
   of minutes on a laptop CPU (what the test-suite uses); unset or ``0`` is the
   full run.
 
+Training runs (checkpoints, history) go to ``VAECORE_RUNS_DIR`` or ``./runs``:
+see :func:`run_dir`.
+
 Downloads and unpacked archives go to the cache, ``VAECORE_CACHE_DIR`` or
 ``~/.cache/vaecore`` by default, which is also searched as a data directory.
 """
@@ -21,6 +24,7 @@ from pathlib import Path
 DATA_DIR_ENV = "VAECORE_DATA_DIR"
 CACHE_DIR_ENV = "VAECORE_CACHE_DIR"
 FAST_ENV = "VAECORE_FAST"
+RUNS_DIR_ENV = "VAECORE_RUNS_DIR"
 DEFAULT_CACHE_DIR = Path("~/.cache/vaecore")
 
 
@@ -45,3 +49,13 @@ def data_dirs() -> list[Path]:
 def fast_mode() -> bool:
     """True when ``VAECORE_FAST`` asks for the small, quick run."""
     return os.environ.get(FAST_ENV, "0").strip().lower() not in ("", "0", "false", "no")
+
+
+def run_dir(name: str) -> Path:
+    """The folder for the training run ``name``: ``$VAECORE_RUNS_DIR/name`` or ``./runs/name``.
+
+    Fast-mode runs get their own ``-fast`` folder, so a quick run never resumes
+    a full one (or the other way round).
+    """
+    base = Path(os.environ.get(RUNS_DIR_ENV) or "runs").expanduser()
+    return base / (f"{name}-fast" if fast_mode() else name)
