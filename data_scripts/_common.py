@@ -440,7 +440,7 @@ def save_atomic(img: Image.Image, dst: Path, fmt: str, quality: int = DEFAULT_JP
     4:4:4 chroma (no colour blur); images with alpha must be flattened first.
     """
     params: dict[str, object] = {"quality": quality, "subsampling": 0} if fmt == "JPEG" else {}
-    img.info.pop("transparency", None)
+    img.info = {}  # PNG would otherwise copy ICC/transparency/text from the source
     write_atomic(dst, lambda handle: img.save(handle, format=fmt, **params))
 
 

@@ -354,6 +354,19 @@ def test_open_image_applies_exif_orientation_and_rejects_junk(tmp_path: Path) ->
         common.open_image(b"hello, I am text")
 
 
+def test_metadata_is_not_copied(tmp_path: Path) -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    root = tmp_path / "in"
+    root.mkdir()
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(root / "a.png", icc_profile=icc)
+    assert Image.open(root / "a.png").info.get("icc_profile")
+    result = run_tool("rgba_to_rgb", "--input", root, "--output", tmp_path / "out", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert "icc_profile" not in Image.open(tmp_path / "out" / "a.png").info
+
+
 def test_color_and_size_parsing() -> None:
     assert common.color_arg("white") == WHITE
     assert common.color_arg("#ff8000") == (255, 128, 0)
