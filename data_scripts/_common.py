@@ -539,6 +539,8 @@ def run_tasks(
     * A failed write (disk full, permissions) stops the run (exit 1).
     """
     protected = list(protected)
+    if not tasks and not stats.failed:
+        print("note: no images found in the input", file=sys.stderr)
     if args.strict and stats.failed:
         label, reason = stats.failed[0]
         print(f"error: {label}: {reason} (stopping: --strict)", file=sys.stderr)

@@ -152,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stats.skipped_existing = 1
         return common.finish(stats)
 
+    if not scan.images:
+        print("note: no images found in the input", file=sys.stderr)
     rows: list[tuple[str, str]] = []
     with common.progress(len(scan.images), "make_csv", args.quiet) as bar:
         for rel in scan.images:

@@ -186,6 +186,17 @@ def test_other_tools_refuse_missing_input(tmp_path: Path, tool: str) -> None:
     assert "no such file" in result.stderr
 
 
+def test_empty_input_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run_tool(
+        "resize", "--input", tmp_path / "empty", "--output", tmp_path / "out", "--size", 4
+    )
+    assert result.returncode == 0
+    assert "no images found" in result.stderr
+    assert result.stdout.strip() == "written 0, skipped-existing 0, failed 0"
+    assert (tmp_path / "out").is_dir()
+
+
 def test_rgba_to_rgb_refuses_output_inside_input(image_tree: Path) -> None:
     result = run_tool("rgba_to_rgb", "--input", image_tree, "--output", image_tree / "rgb")
     assert result.returncode == 2
