@@ -4,8 +4,8 @@ Every function returns float32 in [0, 1] and works on one image ``(H, W, C)``;
 the channel and resize helpers also work on a batch ``(B, H, W, C)``.
 
 * Decoding: JPEG, PNG (8- and 16-bit; palette PNGs come out as RGB/RGBA), GIF
-  (first frame), BMP, WebP, via ``tf.io.decode_image(dtype=float32)``, which
-  scales 16-bit PNGs by 65535 and 8-bit images by 255.
+  (first frame), BMP, WebP. PNGs are decoded as uint16 (16-bit values are scaled
+  by 65535, 8-bit ones exactly by 255), the rest as uint8.
 * Transparency: RGBA and grey+alpha are alpha-blended onto ``background``
   (``out = rgb * a + background * (1 - a)``), not just dropped, so a transparent
   Pokémon background becomes white rather than whatever colour hid behind it.
@@ -60,10 +60,28 @@ def decode_file(
     path: tf.Tensor, channels: int, background: tuple[float, float, float]
 ) -> tf.Tensor:
     """Read and decode one image file to ``(H, W, channels)`` float32 in [0, 1]."""
-    image = tf.io.decode_image(
-        tf.io.read_file(path), channels=0, dtype=tf.float32, expand_animations=False
+    return convert_channels(to_rgb(decode_bytes(tf.io.read_file(path)), background), channels)
+
+
+def decode_bytes(data: tf.Tensor) -> tf.Tensor:
+    """Encoded image -> float32 in [0, 1] with its own channel count (1 to 4).
+
+    PNGs are decoded at 16 bits (8-bit PNGs are scaled exactly, 16-bit ones keep
+    their precision); other formats at 8 bits (the WebP decoder only offers uint8).
+    """
+    is_png = tf.equal(tf.strings.substr(data, 0, 8), b"\x89PNG\r\n\x1a\n")
+    image = tf.cond(
+        is_png,
+        lambda: tf.image.convert_image_dtype(
+            tf.io.decode_png(data, channels=0, dtype=tf.uint16), tf.float32
+        ),
+        lambda: tf.image.convert_image_dtype(
+            tf.io.decode_image(data, channels=0, dtype=tf.uint8, expand_animations=False),
+            tf.float32,
+        ),
     )
-    return convert_channels(to_rgb(image, background), channels)
+    image.set_shape((None, None, None))
+    return image
 
 
 def to_rgb(image: tf.Tensor, background: tuple[float, float, float]) -> tf.Tensor:
