@@ -83,7 +83,9 @@ def test_binarize_is_binary_and_redrawn_every_epoch(data_dir):
     assert set(np.unique(epoch1)) <= {0.0, 1.0}
     assert not np.array_equal(epoch1, epoch2)
     # same seed, fresh pipeline: the same first epoch (reproducible)
-    again = next(iter(load_dataset("mnist", batch_size=40, binarize=True, shuffle=False, seed=1))).numpy()
+    again = next(
+        iter(load_dataset("mnist", batch_size=40, binarize=True, shuffle=False, seed=1))
+    ).numpy()
     np.testing.assert_array_equal(epoch1, again)
     # the draw follows the grey values: mean of binarized ~ mean of grey
     grey = next(iter(load_dataset("mnist", batch_size=40, shuffle=False))).numpy()
@@ -107,7 +109,9 @@ def test_unbatched_and_drop_remainder(data_dir):
 
 def test_channels_and_resize_on_arrays(data_dir):
     write_mnist_npz(data_dir / "mnist" / "mnist.npz")
-    x = next(iter(load_dataset("mnist", batch_size=4, channels=3, image_size=32, shuffle=False))).numpy()
+    x = next(
+        iter(load_dataset("mnist", batch_size=4, channels=3, image_size=32, shuffle=False))
+    ).numpy()
     assert x.shape == (4, 32, 32, 3)
     np.testing.assert_allclose(x[..., 0], x[..., 2])
 
@@ -148,7 +152,9 @@ def test_cifar_pickled_batches(data_dir):
 
 def test_cifar_official_tar_gz_is_unpacked_from_cache(data_dir, tmp_path):
     arrays = write_cifar_batches(tmp_path / "src" / "cifar-10-batches-py")
-    make_tar(data_dir / "cifar10" / "cifar-10-python.tar.gz", tmp_path / "src" / "cifar-10-batches-py")
+    make_tar(
+        data_dir / "cifar10" / "cifar-10-python.tar.gz", tmp_path / "src" / "cifar-10-batches-py"
+    )
     x, _ = collect(load_dataset("cifar10", "test", shuffle=False))
     np.testing.assert_allclose(x, arrays["x_test"] / 255.0, atol=1e-6)
     assert list((tmp_path / "cache" / "extracted").glob("cifar-10-python-*/cifar-10-batches-py"))

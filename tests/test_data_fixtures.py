@@ -63,7 +63,9 @@ def write_mnist_npz(path: Path, n_train: int = 40, n_test: int = 12) -> dict[str
 
 def write_idx(path: Path, array: np.ndarray) -> None:
     """An IDX file (uint8), gzipped when the name ends in ``.gz``."""
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
     data = header + array.astype(np.uint8).tobytes()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
@@ -108,11 +110,18 @@ def write_cifar_batches(folder: Path, per_batch: int = 4, n_test: int = 6) -> di
     x_test = random_pixels((n_test, 32, 32, 3), 20)
     y_test = [i % 10 for i in range(n_test)]
     _pickle_batch(folder / "test_batch", x_test, y_test)
-    return {"x_train": np.concatenate(xs), "y_train": np.array(ys), "x_test": x_test, "y_test": np.array(y_test)}
+    return {
+        "x_train": np.concatenate(xs),
+        "y_train": np.array(ys),
+        "x_test": x_test,
+        "y_test": np.array(y_test),
+    }
 
 
 def _pickle_batch(path: Path, x: np.ndarray, y: list[int]) -> None:
-    data = x.transpose(0, 3, 1, 2).reshape(len(x), -1)  # official row layout: R plane, G plane, B plane
+    data = x.transpose(0, 3, 1, 2).reshape(
+        len(x), -1
+    )  # official row layout: R plane, G plane, B plane
     with open(path, "wb") as f:
         pickle.dump({b"data": data, b"labels": y, b"batch_label": b"x"}, f)
 
@@ -135,12 +144,18 @@ def make_zip(archive: Path, files: dict[str, Path]) -> Path:
     return archive
 
 
-def class_folders(root: Path, classes: dict[str, int], size=(20, 24), fmt: str = "jpg") -> list[Path]:
+def class_folders(
+    root: Path, classes: dict[str, int], size=(20, 24), fmt: str = "jpg"
+) -> list[Path]:
     """``root/<class>/img_<i>.<fmt>`` with ``count`` images per class; returns the files."""
     files = []
     for c, (name, count) in enumerate(classes.items()):
         for i in range(count):
-            files.append(save_image(root / name / f"img_{i:03d}.{fmt}", random_pixels((*size, 3), 100 * c + i)))
+            files.append(
+                save_image(
+                    root / name / f"img_{i:03d}.{fmt}", random_pixels((*size, 3), 100 * c + i)
+                )
+            )
     return files
 
 

@@ -120,7 +120,13 @@ def test_resize_pad_letterboxes_with_background(tmp_path):
 
 
 def test_pad_background_in_grey(tmp_path):
-    x = one(wide_image(tmp_path), image_size=(20, 20), resize_mode="pad", channels=1, background=(255, 255, 255))
+    x = one(
+        wide_image(tmp_path),
+        image_size=(20, 20),
+        resize_mode="pad",
+        channels=1,
+        background=(255, 255, 255),
+    )
     assert x.shape == (20, 20, 1)
     np.testing.assert_allclose(x[0, 10, 0], 1.0, atol=1e-5)
 
@@ -144,4 +150,6 @@ def test_same_sized_files_keep_their_size(tmp_path):
     files = [save_image(tmp_path / f"{i}.png", random_pixels((12, 18, 3), i)) for i in range(3)]
     batch = next(iter(load_dataset("paths", "all", paths=files, shuffle=False)))
     assert batch.shape == (3, 12, 18, 3)
-    np.testing.assert_allclose(batch[0].numpy(), np.asarray(Image.open(files[0])) / 255.0, atol=1e-6)
+    np.testing.assert_allclose(
+        batch[0].numpy(), np.asarray(Image.open(files[0])) / 255.0, atol=1e-6
+    )

@@ -135,7 +135,7 @@ def _checked_files(
 ) -> tuple[FileSource, set[tuple[int, int]]]:
     """Scan the files, report bad ones, keep the good ones (at most ``limit``); also their (h, w) sizes."""
     scan = validate.scan_files(source.paths, source.root, want=limit)
-    bad = [(p, "not an image file") for p in source.ignored] + scan.bad
+    bad = [(p, validate.non_image_reason(p)) for p in source.ignored] + scan.bad
     validate.report_bad(
         bad, len(source.ignored) + scan.checked + scan.from_cache, source.origin, strict
     )

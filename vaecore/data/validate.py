@@ -36,6 +36,23 @@ from vaecore.data.errors import BadImageError, BadImageWarning
 
 # Pillow format names whose files tf.io.decode_image can decode.
 TF_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "BMP", "WEBP"})
+# Image files TensorFlow cannot decode, named by extension in the report.
+UNSUPPORTED_EXTENSIONS = frozenset(
+    {
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".heif",
+        ".avif",
+        ".ico",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+        ".jp2",
+        ".svg",
+        ".psd",
+    }
+)
 _CACHE_VERSION = 1
 _SHOWN = 5
 
@@ -89,6 +106,14 @@ def check_image(path: str) -> FileCheck:
     except Exception as exc:  # truncated data, bad chunks, decompression bombs, I/O errors
         return FileCheck(f"corrupt or truncated ({' '.join(str(exc).split())[:80]})")
     return FileCheck("", height, width)
+
+
+def non_image_reason(path: str) -> str:
+    """Why a file without an image extension is skipped (for the report)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext in UNSUPPORTED_EXTENSIONS:
+        return f"{ext} images cannot be decoded by TensorFlow; convert to PNG or JPEG"
+    return "not an image file"
 
 
 def scan_files(
