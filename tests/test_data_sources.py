@@ -160,3 +160,32 @@ def test_csv_unknown_column_lists_columns(tmp_path):
 def test_general_sources_reject_data_dir(tmp_path):
     with pytest.raises(TypeError, match="does not use data_dir"):
         load_dataset("folder", path=tmp_path, data_dir=tmp_path)
+
+
+def test_limit_covers_every_class_of_a_folder(tmp_path):
+    root = tmp_path / "classes"
+    class_folders(root, {"a": 6, "b": 6, "c": 6}, size=(8, 8))
+    ds = load_dataset("folder", "all", path=root, limit=3, labels=True)
+    assert sorted(labels_of(ds).tolist()) == [0, 1, 2]
+
+
+def test_cache_true_gives_the_same_images_reshuffled(tmp_path):
+    root = tmp_path / "cached"
+    class_folders(root, {"a": 5, "b": 5}, size=(8, 8))
+    plain = load_dataset("folder", "all", path=root, shuffle=False, batch_size=None)
+    cached = load_dataset("folder", "all", path=root, cache=True, seed=0, batch_size=None)
+    reference = sorted(x.numpy().tobytes() for x in plain)
+    epochs = [[x.numpy().tobytes() for x in cached] for _ in range(2)]
+    assert sorted(epochs[0]) == sorted(epochs[1]) == reference
+    assert epochs[0] != epochs[1]  # reshuffled every epoch
+
+
+def test_binarize_files(tmp_path):
+    root = tmp_path / "grey"
+    for i in range(4):
+        save_image(root / f"{i}.png", np.full((8, 8), 128, np.uint8))
+    ds = load_dataset("folder", "all", path=root, binarize=True, channels=1, batch_size=4, seed=2)
+    first, second = next(iter(ds)).numpy(), next(iter(ds)).numpy()
+    assert set(np.unique(first)) == {0.0, 1.0}
+    assert not np.array_equal(first, second)
+    assert abs(first.mean() - 128 / 255) < 0.1

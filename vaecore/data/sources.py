@@ -8,6 +8,11 @@ path relative to the dataset root, read as a number in [0, 1), is below
 ``test_fraction`` (default 0.1). The rule does not depend on the order or the
 number of files, on the machine, or on a seed: adding images never moves an
 existing image between train and test. ``split="all"`` keeps every file.
+
+**Order** (what ``limit=N`` takes first): files of a folder are sorted by path
+and, when they have sub-folder labels, interleaved across classes (the first
+image of every class, then the second of every class, ...), so a small
+``limit`` still covers all classes. Path lists and CSVs keep their own order.
 """
 
 from __future__ import annotations
@@ -72,6 +77,15 @@ def labels_from_subfolders(
     return np.array([index[t] for t in tops], dtype=np.int32), class_names
 
 
+def interleave_classes(labels: np.ndarray) -> np.ndarray:
+    """Stable order taking the k-th file of every class before the (k+1)-th of any."""
+    rank = np.zeros(len(labels), dtype=np.int64)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        rank[members] = np.arange(len(members))
+    return np.lexsort((labels, rank))
+
+
 def hash_fraction(relpath: str) -> float:
     """Stable number in [0, 1) from a relative path (same on every machine and run)."""
     digest = hashlib.sha1(relpath.replace(os.sep, "/").encode("utf-8")).digest()
@@ -99,7 +113,7 @@ def check_split(split: str, allowed: Sequence[str] = SPLITS) -> None:
 
 def apply_split(source: FileSource, split: str, test_fraction: float) -> FileSource:
     """Keep the files of ``split``, using paths relative to ``source.root``."""
-    rel = [_relative(p, source.root) for p in source.paths]
+    rel = [relative_path(p, source.root) for p in source.paths]
     return source.select(split_indices(rel, split, test_fraction))
 
 
@@ -114,13 +128,16 @@ def folder_files(root: Path, origin: str, what: str) -> FileSource:
             f"{what}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {root}{extra}."
         )
     labels, class_names = labels_from_subfolders(images)
+    if labels is not None:
+        order = interleave_classes(labels)
+        images, labels = [images[i] for i in order], labels[order]
     return FileSource(
-        paths=tuple(str(root / rel) for rel in images),
+        paths=tuple(os.path.join(root, rel) for rel in images),
         root=root,
         labels=labels,
         class_names=class_names,
         origin=origin,
-        ignored=tuple(str(root / rel) for rel in others),
+        ignored=tuple(os.path.join(root, rel) for rel in others),
     )
 
 
@@ -242,5 +259,12 @@ def _is_int(value: str) -> bool:
     return True
 
 
-def _relative(path: str, root: Path) -> str:
-    return os.path.relpath(path, root).replace(os.sep, "/")
+def relative_path(path: str, root: str | os.PathLike) -> str:
+    """``path`` relative to ``root`` with ``/`` separators; a plain prefix cut when
+    possible (``os.path.relpath`` costs ~15 us a file, which shows at 100k files)."""
+    prefix = os.path.join(os.fspath(root), "")
+    if path.startswith(prefix) and ".." not in path:
+        rel = path[len(prefix) :]
+    else:
+        rel = os.path.relpath(path, root)
+    return rel.replace(os.sep, "/")

@@ -33,6 +33,7 @@ from PIL import Image, UnidentifiedImageError
 
 from vaecore import config
 from vaecore.data.errors import BadImageError, BadImageWarning
+from vaecore.data.sources import relative_path
 
 # Pillow format names whose files tf.io.decode_image can decode.
 TF_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "BMP", "WEBP"})
@@ -173,7 +174,7 @@ def report_bad(bad: Sequence[tuple[str, str]], total: int, origin: str, strict: 
         f"Skipped {len(bad)} of {total} files in {origin} that are not usable images:\n{shown}\n"
         "Pass strict=True to make this an error.",
         BadImageWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller of load_dataset
     )
 
 
@@ -181,6 +182,7 @@ class _ScanCache:
     """Per-root JSON of ``relpath -> [size, mtime_ns, reason, height, width]``."""
 
     def __init__(self, root: Path) -> None:
+        self.given_root = root
         self.root = Path(root).absolute()
         key = hashlib.sha1(str(self.root).encode()).hexdigest()[:16]
         self.file = config.cache_dir() / "scans" / f"{key}.json"
@@ -195,7 +197,7 @@ class _ScanCache:
             pass
 
     def _rel(self, path: str) -> str:
-        return os.path.relpath(path, self.root).replace(os.sep, "/")
+        return relative_path(path, self.given_root)
 
     def lookup(self, paths: Sequence[str]) -> list[FileCheck | None]:
         found: list[FileCheck | None] = []
