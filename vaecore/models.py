@@ -158,7 +158,8 @@ class VAE(keras.Model):
     def encode(self, x, training: bool = False):
         """Images -> (z_mean, z_log_var), each of shape (batch, latent)."""
         z_mean, z_log_var = self.encoder(x, training=training)
-        return z_mean, z_log_var
+        # float32 even under a mixed-precision policy: the loss is computed in float32.
+        return ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
 
     def reparameterize(self, z_mean, z_log_var):
         """z = mean + sigma * eps: a sample of q(z|x) that gradients flow through."""
@@ -167,7 +168,7 @@ class VAE(keras.Model):
 
     def decode_logits(self, z, training: bool = False):
         """Latent codes -> pre-sigmoid pixel values."""
-        return self.decoder(z, training=training)
+        return ops.cast(self.decoder(z, training=training), "float32")
 
     def decode(self, z, training: bool = False):
         """Latent codes -> images in [0, 1] (the mean of p(x|z))."""

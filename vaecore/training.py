@@ -24,6 +24,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.keras"
@@ -113,6 +114,9 @@ def train(
         keras.callbacks.ModelCheckpoint(str(run_dir / MODEL_FILE)),
         keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
     ]
+    if isinstance(train_data, tf.data.Dataset):
+        # A pipeline shuffles itself; Keras would only warn that shuffle=True is ignored.
+        fit_kwargs.setdefault("shuffle", False)
     model.fit(
         train_data,
         epochs=epochs,
