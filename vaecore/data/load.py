@@ -160,12 +160,12 @@ def _source_options(name: str, loader, data_dir, download, kwargs: dict) -> dict
             options[key] = value
         elif value is not None:
             raise TypeError(
-                f"load_dataset({name!r}) does not use {key}=; pass the files with {accepted_files(params)}."
+                f"load_dataset({name!r}) does not use {key}=; pass the files with {_where_files_go(params)}."
             )
     return options
 
 
-def accepted_files(params) -> str:
+def _where_files_go(params) -> str:
     """How a general source is told where its files are (for messages)."""
     return " / ".join(f"{p}=" for p in ("path", "paths") if p in params) or "its own options"
 

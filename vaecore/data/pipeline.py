@@ -106,16 +106,21 @@ def file_pipeline(
     decode = load if label_values is None else (lambda path, y: (load(path), y))
     n = len(paths)
     if cache:
-        ds = ds.map(decode, num_parallel_calls=AUTOTUNE).ignore_errors(log_warning=True).cache()
+        ds = _decoded(ds, decode).cache()
         if shuffle:
             ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     else:
         if shuffle:
             ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        ds = ds.map(decode, num_parallel_calls=AUTOTUNE).ignore_errors(log_warning=True)
+        ds = _decoded(ds, decode)
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     return _finish(ds, binarize, seed)
+
+
+def _decoded(ds: tf.data.Dataset, decode) -> tf.data.Dataset:
+    """Parallel decode; elements that fail (a file broken after the scan) are dropped."""
+    return ds.map(decode, num_parallel_calls=AUTOTUNE).ignore_errors(log_warning=True)
 
 
 def _finish(ds: tf.data.Dataset, binarize: bool, seed: int | None) -> tf.data.Dataset:
