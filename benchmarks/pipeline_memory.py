@@ -17,6 +17,11 @@ The JPEGs are generated once with a process pool into ``--image-dir`` and reused
 by later runs (the 5,000 set is hard links to the first 5,000 of the large one):
 
     python benchmarks/pipeline_memory.py --sizes 5000 50000 --image-dir /tmp/vaecore_bench_jpegs
+
+``--scan-cost FOLDER_OR_ARCHIVE`` instead times the bad-file check alternatives
+(Pillow ``verify()``, the draft-mode decode vaecore uses, a full decode):
+
+    python benchmarks/pipeline_memory.py --scan-cost ../shared/data/caltech101/caltech101_subset20.tar.gz
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import tempfile
 import time
 from multiprocessing import Pool
 from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CLASSES = 100
 SIDE = 64
@@ -155,6 +162,40 @@ def summarize(runs: list[dict]) -> dict:
     return row
 
 
+def scan_cost(target: Path) -> None:
+    """Time three ways to check the JPEGs of a folder or archive (unpacked once into the cache).
+
+    ``verify`` (Pillow's header/structure check: misses truncated JPEGs),
+    ``draft+load`` (what vaecore.data does: full decode of the stream at 1/8
+    scale) and ``load`` (full-size decode); one thread, then the scan's pool.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    from vaecore.data import archives, validate
+
+    root = archives.extract_once(target) if target.is_file() else target
+    files = sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
+
+    def verify(path: str) -> None:
+        with Image.open(path) as im:
+            im.verify()
+
+    def load(path: str) -> None:
+        with Image.open(path) as im:
+            im.load()
+
+    workers = min(16, 4 * (os.cpu_count() or 1))
+    print(f"{len(files)} JPEGs under {root}")
+    for name, check in (("verify", verify), ("draft+load", validate.check_image), ("load", load)):
+        for threads in (1, workers):
+            start = time.perf_counter()
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(check, files))
+            print(f"{name:>10}, {threads:2d} threads: {time.perf_counter() - start:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 50000])
@@ -165,7 +206,13 @@ def main() -> None:
     default_out = Path(__file__).parent / "runs" / "pipeline_memory.json"
     parser.add_argument("--out", type=Path, default=default_out)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--scan-cost", type=Path, help="only time the file checks on this folder/archive"
+    )
     args = parser.parse_args()
+    if args.scan_cost:
+        scan_cost(args.scan_cost)
+        return
     if args.child:
         print(json.dumps(child(args.child, args.batch_size)))
         return

@@ -3,9 +3,10 @@
 Every file is opened with Pillow and **fully decoded** (JPEGs in Pillow's draft
 mode, which still reads the whole compressed stream but skips most of the pixel
 work). ``Image.verify()`` alone is not enough: it accepts truncated JPEGs that
-TensorFlow then refuses to decode in the middle of ``fit``. Cost, measured on the
-book's 2-core machine: 0.49 s for the 2,020 Caltech-101 JPEGs (verify only:
-0.13 s), about 1.5 s for 10,000 CelebA thumbnails.
+TensorFlow then refuses to decode in the middle of ``fit``. The cost, measured
+with ``benchmarks/pipeline_memory.py --scan-cost`` on the book's 2-core machine,
+is about 2-6x that of ``verify()``: under a second for the 2,020 Caltech-101
+JPEGs and about 2 s for 10,000 CelebA thumbnails, paid once (see below).
 
 Results are cached per root folder in ``<cache>/scans/`` keyed by each file's
 size and mtime, so a re-run only ``stat``s the files and re-checks changed ones.
