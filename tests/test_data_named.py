@@ -255,3 +255,18 @@ def test_dataset_info_without_local_data(data_dir):
         info.class_names is None and info.kind == "files" and "include_background" in info.options
     )
     assert dataset_info("cifar10").num_classes == 10
+
+
+def test_celeba_kaggle_zip_with_nested_folder_and_csv_attributes(data_dir, tmp_path):
+    stage = tmp_path / "stage"
+    build_celeba(stage / "img_align_celeba" / "img_align_celeba", n=3)
+    csv_file = stage / "list_attr_celeba.csv"
+    csv_file.write_text(
+        "image_id," + ",".join(CELEBA_ATTRS) + "\n"
+        "000001.jpg,1,-1,-1,1\n000002.jpg,-1,-1,1,1\n000003.jpg,-1,1,-1,-1\n"
+    )
+    files = {str(p.relative_to(stage)): p for p in stage.rglob("*") if p.is_file()}
+    make_zip(data_dir / "celeba" / "archive.zip", files)
+    ds = load_dataset("celeba", "all", attributes=True, shuffle=False, batch_size=3)
+    _, a = next(iter(ds))
+    np.testing.assert_array_equal(a.numpy(), [[1, 0, 0, 1], [0, 0, 1, 1], [0, 1, 0, 0]])

@@ -189,3 +189,12 @@ def test_binarize_files(tmp_path):
     assert set(np.unique(first)) == {0.0, 1.0}
     assert not np.array_equal(first, second)
     assert abs(first.mean() - 128 / 255) < 0.1
+
+
+def test_folder_symlink_loop_and_relative_path(tmp_path, monkeypatch):
+    root = tmp_path / "loop"
+    save_image(root / "a" / "x.png", random_pixels((8, 8, 3)))
+    (root / "a" / "back").symlink_to(root, target_is_directory=True)  # a cycle
+    monkeypatch.chdir(tmp_path)
+    ds = load_dataset("folder", "all", path="loop", batch_size=None)
+    assert ds.num_examples == 1

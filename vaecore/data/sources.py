@@ -46,10 +46,17 @@ def walk_files(root: Path) -> tuple[list[str], list[str]]:
 
     ``others`` are non-image files (``.DS_Store``, ``Thumbs.db``, ``.txt``...), kept
     so they can be reported. Folders such as ``__MACOSX`` and hidden folders are
-    not entered. Broken symlinks count as files (they are reported as unreadable).
+    not entered. Symlinked folders are followed, each real folder once (no loops).
+    Broken symlinks count as files (they are reported as unreadable).
     """
     images, others = [], []
+    seen = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
         dirnames[:] = sorted(
             d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")
         )
