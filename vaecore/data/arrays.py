@@ -166,6 +166,7 @@ _CIFAR_BATCHES = locate.Layout(
         else None
     ),
     archives=("cifar-10-python.tar.gz", "cifar10/*.tar.gz", "cifar-10/*.tar.gz"),
+    content="cifar-10-batches-py/",
 )
 
 

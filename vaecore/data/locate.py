@@ -74,11 +74,22 @@ class Layout:
     folders: tuple[str, ...]
     match: Callable[[Path], Path | None]
     archives: tuple[str, ...] = field(default=())
+    content: str = ""
 
     def describe(self) -> str:
-        """Short list of what is looked for, for error messages."""
-        parts = [f"{f}/" if f != "." else "./" for f in self.folders]
-        return ", ".join(parts + list(self.archives))
+        """What is looked for, compactly, for error messages."""
+        folders = ", ".join(f"{f}/" if f != "." else "the data dir itself" for f in self.folders)
+        text = f"{self.content} in {folders}" if self.content else folders
+        grouped: dict[str, list[str]] = {}
+        single = []
+        for pattern in self.archives:
+            folder, _, name = pattern.rpartition("/")
+            if folder and name.startswith("*."):
+                grouped.setdefault(folder, []).append(name[2:])
+            else:
+                single.append(pattern)
+        archives = [f"{folder}/*.{{{','.join(exts)}}}" for folder, exts in grouped.items()] + single
+        return f"{text}; or archives holding it: {', '.join(archives)}" if archives else text
 
 
 def find_layout(layout: Layout, dirs: Iterable[Path]) -> Path | None:

@@ -107,6 +107,7 @@ def _image_folder(prefix: str) -> Callable[[Path], Path | None]:
 CALTECH101_LAYOUT = locate.Layout(
     folders=("caltech101", "caltech-101", "Caltech101", "."),
     match=_named_child("101_ObjectCategories"),
+    content="101_ObjectCategories/<category>/*.jpg",
     archives=_archives_in(
         "caltech101",
         "caltech-101",
@@ -117,6 +118,7 @@ CALTECH101_LAYOUT = locate.Layout(
 DOGS_LAYOUT = locate.Layout(
     folders=("dogs", "stanford_dogs", "stanford-dogs", "StanfordDogs", "."),
     match=_named_child("Images", subdir_pattern=r"n\d+-"),
+    content="Images/<wnid>-<breed>/*.jpg",
     archives=_archives_in(
         "dogs", "stanford_dogs", "stanford-dogs", "StanfordDogs", extra=("images.tar",)
     ),
@@ -124,11 +126,13 @@ DOGS_LAYOUT = locate.Layout(
 POKEMON_LAYOUT = locate.Layout(
     folders=("pokemon", "."),
     match=_image_folder("pokemon"),
+    content="pokemon*/ with PNG/JPG images",
     archives=_archives_in("pokemon", extra=("pokemon*.tar", "pokemon*.tar.gz", "pokemon*.zip")),
 )
 CELEBA_LAYOUT = locate.Layout(
     folders=("celeba", "CelebA", "celeb_a", "."),
     match=_image_folder("img_align_celeba"),
+    content="img_align_celeba*/ with the JPEGs",
     archives=_archives_in(
         "celeba",
         "CelebA",
