@@ -198,3 +198,12 @@ def test_folder_symlink_loop_and_relative_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ds = load_dataset("folder", "all", path="loop", batch_size=None)
     assert ds.num_examples == 1
+
+
+def test_own_data_defaults_to_every_file(tmp_path):
+    root = tmp_path / "mine"
+    class_folders(root, {"a": 10, "b": 10})
+    assert load_dataset("folder", path=root, image_size=8).num_examples == 20
+    train = load_dataset("folder", "train", path=root, image_size=8).num_examples
+    test = load_dataset("folder", "test", path=root, image_size=8).num_examples
+    assert train + test == 20

@@ -13,13 +13,13 @@ import tensorflow as tf
 from vaecore.data import images as img
 from vaecore.data import pipeline, validate
 from vaecore.data.errors import DatasetNotFoundError
-from vaecore.data.registry import get_loader
+from vaecore.data.registry import default_split, get_loader
 from vaecore.data.source_types import ArraySource, FileSource
 
 
 def load_dataset(
     name: str,
-    split: str = "train",
+    split: str | None = None,
     *,
     batch_size: int | None = 128,
     shuffle: bool = True,
@@ -52,7 +52,9 @@ def load_dataset(
             ``column="path"``, ``label_column=None``). See ``list_datasets()``.
         split: ``"train"``, ``"test"`` or ``"all"``. Official splits for the array
             datasets; for file datasets a stable hash of each relative path puts
-            ``test_fraction`` (default 0.1) of the files in ``"test"``.
+            ``test_fraction`` (default 0.1) of the files in ``"test"``. Default
+            (``None``): ``"train"`` for named datasets, ``"all"`` for a reader's
+            own ``folder``, ``paths`` or ``csv``.
         binarize: dynamic binarization, a fresh Bernoulli draw every epoch.
         limit: keep the first ``limit`` examples of the split (before shuffling).
         data_dir: search only this folder (default: ``$VAECORE_DATA_DIR``, then
@@ -76,6 +78,8 @@ def load_dataset(
         MissingFilesError: files listed in ``paths``/CSV do not exist.
     """
     loader = get_loader(name)
+    if split is None:
+        split = default_split(name)
     labels = labels or bool(source_kwargs.get("attributes"))
     if labels and "attributes" in inspect.signature(loader).parameters:
         source_kwargs["attributes"] = True  # CelebA's only labels are its attributes

@@ -69,6 +69,12 @@ def list_datasets() -> list[str]:
     return list(_REGISTRY)
 
 
+def default_split(name: str) -> str:
+    """``"all"`` for a reader's own data (folder, paths, csv), ``"train"`` for named datasets."""
+    entry = _REGISTRY.get(name)
+    return "all" if entry is not None and entry.info.kind == "general" else "train"
+
+
 def get_loader(name: str) -> Loader:
     """The source function registered as ``name``; clear error listing the names otherwise."""
     if name not in _REGISTRY:
