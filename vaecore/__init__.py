@@ -19,6 +19,7 @@ import os
 # notebook's first output; a reader who wants it sets the variable themselves.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from vaecore import data, losses  # noqa: E402
 from vaecore.arch import validate_arch_def  # noqa: E402
 from vaecore.config import fast_mode, run_dir  # noqa: E402
 from vaecore.models import VAE, build_vae  # noqa: E402
@@ -30,6 +31,8 @@ __all__ = [
     "VAE",
     "TrainingDivergedError",
     "build_vae",
+    "data",
+    "losses",
     "fast_mode",
     "read_history",
     "run_dir",
