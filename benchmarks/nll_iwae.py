@@ -37,7 +37,13 @@ import tensorflow as tf  # noqa: E402
 import vaecore  # noqa: E402
 from vaecore.data import load_dataset  # noqa: E402
 
-ARCH = {"input": (28, 28, 1), "latent": 50, "hidden": [200, 200], "activation": "tanh", "name": "iwae_one_layer"}
+ARCH = {
+    "input": (28, 28, 1),
+    "latent": 50,
+    "hidden": [200, 200],
+    "activation": "tanh",
+    "name": "iwae_one_layer",
+}
 
 
 def learning_rate(epoch: int, epochs: int, base: float = 1e-3, final: float = 1e-4) -> float:
@@ -51,11 +57,19 @@ def learning_rate(epoch: int, epochs: int, base: float = 1e-3, final: float = 1e
 
 def test_nll(model, k: int, batch: int, seed: int = 0) -> tuple[float, float, int]:
     """Mean -log p(x) over the binarized test set, its standard error, and the count."""
-    x_test = np.concatenate(list(load_dataset("mnist", split="test", batch_size=10_000, shuffle=False)))
+    x_test = np.concatenate(
+        list(load_dataset("mnist", split="test", batch_size=10_000, shuffle=False))
+    )
     x_test = (np.random.default_rng(seed).random(x_test.shape) < x_test).astype("float32")
     values = []
     for i in range(0, len(x_test), batch):
-        values.append(np.asarray(model.importance_weighted_log_likelihood(x_test[i : i + batch], num_samples=k, chunk_size=500, seed=seed + i)))
+        values.append(
+            np.asarray(
+                model.importance_weighted_log_likelihood(
+                    x_test[i : i + batch], num_samples=k, chunk_size=500, seed=seed + i
+                )
+            )
+        )
     log_px = np.concatenate(values)
     return float(-log_px.mean()), float(log_px.std() / math.sqrt(len(log_px))), len(log_px)
 
@@ -79,7 +93,11 @@ def _median_epoch_seconds(run_dir: Path) -> float | None:
     path = run_dir / "epoch_seconds.txt"
     if not path.exists():
         return None
-    return float(np.median([float(line.split()[1]) for line in path.read_text().splitlines() if line.strip()]))
+    return float(
+        np.median(
+            [float(line.split()[1]) for line in path.read_text().splitlines() if line.strip()]
+        )
+    )
 
 
 def main() -> None:
@@ -88,8 +106,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--k", type=int, default=5000, help="importance samples for the test NLL")
     parser.add_argument("--run-dir", type=Path, default=Path("benchmarks/runs/iwae_one_layer"))
-    parser.add_argument("--evaluate-only", action="store_true", help="score the saved checkpoint, no training")
-    parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results") / "nll_iwae.json")
+    parser.add_argument(
+        "--evaluate-only", action="store_true", help="score the saved checkpoint, no training"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=Path(__file__).with_name("results") / "nll_iwae.json"
+    )
     args = parser.parse_args()
 
     keras.utils.set_random_seed(0)
@@ -102,7 +124,14 @@ def main() -> None:
         model.compile(optimizer=keras.optimizers.Adam(1e-3, epsilon=1e-4))
         train = load_dataset("mnist", batch_size=args.batch_size, binarize=True, seed=0)
         schedule = keras.callbacks.LearningRateScheduler(lambda e: learning_rate(e, args.epochs))
-        history = vaecore.train(model, train, epochs=args.epochs, run_dir=args.run_dir, callbacks=[schedule, EpochSeconds(args.run_dir / "epoch_seconds.txt")], verbose=2)
+        history = vaecore.train(
+            model,
+            train,
+            epochs=args.epochs,
+            run_dir=args.run_dir,
+            callbacks=[schedule, EpochSeconds(args.run_dir / "epoch_seconds.txt")],
+            verbose=2,
+        )
     train_seconds = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -120,3 +120,14 @@ def test_iwae_estimate_is_above_the_elbo_on_average(images):
 def test_bad_arguments(kwargs, words):
     with pytest.raises(ValueError, match=words):
         build_vae(DENSE, **kwargs)
+
+
+def test_compile_defaults_depend_on_the_architecture():
+    dense, conv = build_vae(DENSE), build_vae(CONV)
+    dense.compile()
+    conv.compile()
+    assert dense.jit_compile is True and dense.steps_per_execution == 32
+    assert conv.steps_per_execution == 1
+    custom = build_vae(DENSE)
+    custom.compile(jit_compile=False, steps_per_execution=4)
+    assert custom.jit_compile is False and custom.steps_per_execution == 4
