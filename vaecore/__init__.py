@@ -9,7 +9,8 @@ The book's chapters import it instead of repeating model code::
 Modules, one job each: ``arch`` (checked architecture dicts), ``models`` (the
 VAE), ``losses`` (KL, likelihoods, ELBO, IWAE), ``training`` (resumable fit),
 ``data`` (datasets as tf.data pipelines), ``toolbox`` (encode / interpolate /
-translate), ``plots`` (matplotlib figures), ``widgets`` (ipywidgets explorers),
+translate), ``plots`` (matplotlib figures), ``interactive`` (rotatable plotly 3-D scatters),
+``widgets`` (ipywidgets explorers),
 ``config`` (data directories and the fast mode).
 """
 

@@ -1,0 +1,53 @@
+"""The rotatable plotly 3-D scatter: traces per class, subsampling, errors, lean HTML."""
+
+import numpy as np
+import pytest
+
+from vaecore import interactive
+
+
+def _codes(n=500, latent=4):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(n, latent)), rng.integers(0, 3, size=n)
+
+
+def test_one_trace_per_class_with_names():
+    z, y = _codes()
+    fig = interactive.latent_scatter_3d(z, y, class_names=["zero", "one", "two"], dims=(1, 2, 3))
+    assert [t.name for t in fig.data] == ["zero", "one", "two"]
+    assert sum(len(t.x) for t in fig.data) == 500
+    first = fig.data[0]
+    np.testing.assert_allclose(first.x, z[y == 0][:, 1], rtol=1e-6)
+    assert fig.layout.scene.zaxis.title.text == "z[3]"
+
+
+def test_subsamples_to_max_points():
+    z, y = _codes(n=5000)
+    fig = interactive.latent_scatter_3d(z, y, max_points=1000)
+    assert sum(len(t.x) for t in fig.data) == 1000
+
+
+def test_unlabelled_codes_make_one_trace():
+    z, _ = _codes(n=50)
+    assert len(interactive.latent_scatter_3d(z).data) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"dims": (0, 1, 1)}, "different"),
+        ({"dims": (0, 1, 9)}, "latent_dim=4"),
+        ({"labels": [1, 2]}, "2 entries"),
+    ],
+)
+def test_bad_input(kwargs, words):
+    z, _ = _codes(n=50)
+    with pytest.raises(ValueError, match=words):
+        interactive.latent_scatter_3d(z, **kwargs)
+
+
+def test_html_loads_plotly_from_cdn_not_inline():
+    z, y = _codes(n=100)
+    html = interactive.to_html(interactive.latent_scatter_3d(z, y)).data
+    assert "cdn.plot.ly" in html
+    assert len(html) < 200_000  # plotly.js itself (~4 MB) is not inlined
