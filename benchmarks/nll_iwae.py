@@ -61,16 +61,11 @@ def test_nll(model, k: int, batch: int, seed: int = 0) -> tuple[float, float, in
         list(load_dataset("mnist", split="test", batch_size=10_000, shuffle=False))
     )
     x_test = (np.random.default_rng(seed).random(x_test.shape) < x_test).astype("float32")
-    values = []
-    for i in range(0, len(x_test), batch):
-        values.append(
-            np.asarray(
-                model.importance_weighted_log_likelihood(
-                    x_test[i : i + batch], num_samples=k, chunk_size=500, seed=seed + i
-                )
-            )
+    log_px = np.asarray(
+        model.importance_weighted_log_likelihood(
+            x_test, num_samples=k, chunk_size=500, batch_size=batch, seed=seed
         )
-    log_px = np.concatenate(values)
+    )
     return float(-log_px.mean()), float(log_px.std() / math.sqrt(len(log_px))), len(log_px)
 
 

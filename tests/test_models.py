@@ -131,3 +131,20 @@ def test_compile_defaults_depend_on_the_architecture():
     custom = build_vae(DENSE)
     custom.compile(jit_compile=False, steps_per_execution=4)
     assert custom.jit_compile is False and custom.steps_per_execution == 4
+
+
+def test_iwae_in_batches_equals_per_batch_calls(images):
+    model = build_vae(DENSE, seed=0)
+    whole = np.asarray(
+        model.importance_weighted_log_likelihood(images, num_samples=20, batch_size=10, seed=3)
+    )
+    parts = [
+        np.asarray(
+            model.importance_weighted_log_likelihood(images[i : i + 10], num_samples=20, seed=3 + i)
+        )
+        for i in range(0, len(images), 10)
+    ]
+    assert whole.shape == (len(images),)
+    np.testing.assert_allclose(whole, np.concatenate(parts), rtol=1e-6)
+    with pytest.raises(ValueError, match="batch_size"):
+        model.importance_weighted_log_likelihood(images, batch_size=0)

@@ -279,17 +279,44 @@ class VAE(keras.Model):
             self.optimizer.build(self.trainable_variables)
 
     def importance_weighted_log_likelihood(
-        self, x, num_samples: int = 1000, chunk_size: int = 100, seed: int | None = None
+        self,
+        x,
+        num_samples: int = 1000,
+        chunk_size: int = 100,
+        batch_size: int | None = None,
+        seed: int | None = None,
     ):
-        """log p(x) per image, estimated with ``num_samples`` importance samples (IWAE bound)."""
-        return losses.importance_weighted_log_likelihood(
-            ops.convert_to_tensor(x, "float32"),
-            encode=self.encode,
-            decode_nll=lambda xs, z: self.reconstruction_nll(xs, self.decode_logits(z)),
-            num_samples=num_samples,
-            chunk_size=chunk_size,
-            seed=seed,
-        )
+        """log p(x) per image, estimated with ``num_samples`` importance samples (IWAE bound).
+
+        Args:
+            x: images, e.g. a whole binarized test set.
+            num_samples: k; the bound tightens towards log p(x) as k grows.
+            chunk_size: importance samples drawn at a time.
+            batch_size: images scored at a time (default: all at once); memory
+                grows with ``batch_size * chunk_size`` decoded images.
+            seed: makes the estimate reproducible; batch ``x[i:i + batch_size]``
+                uses ``seed + i``.
+
+        Returns:
+            A float32 tensor of shape ``(len(x),)``, log p(x) in nats.
+        """
+        x = ops.convert_to_tensor(x, "float32")
+        n = int(x.shape[0])
+        step = n if batch_size is None else batch_size
+        if step < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+        parts = [
+            losses.importance_weighted_log_likelihood(
+                x[start : start + step],
+                encode=self.encode,
+                decode_nll=lambda xs, z: self.reconstruction_nll(xs, self.decode_logits(z)),
+                num_samples=num_samples,
+                chunk_size=chunk_size,
+                seed=None if seed is None else seed + start,
+            )
+            for start in range(0, n, step)
+        ]
+        return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=0)
 
     # ---------------------------------------------------------- serialization
     def get_config(self) -> dict[str, Any]:
