@@ -13,13 +13,18 @@ Convolutional::
      "decode": None,                                  # None: mirror the encoder
      "name": "face_cvae_1"}
 
-Optional keys: ``activation`` (any Keras activation name; ``relu`` by default)
-and, for conv models, ``batch_norm`` (bool, default False).
+Optional keys: ``activation`` (any Keras activation name; ``relu`` by default);
+for conv models ``batch_norm`` (bool, default False), ``hidden`` (dense layers
+between the flattened conv features and the latent code, e.g. ``[16]``) and
+``decode_hidden`` (the decoder's dense layers before its projection to the
+first feature map; default ``None`` mirrors ``hidden``, ``[]`` means none, as
+in the original dogs model).
 
 :func:`validate_arch_def` returns a normalized copy (tuples, not lists; kernel
-and strides as pairs; ``decode`` filled in when mirrored) or raises a
-``ValueError`` that names the field and what is wrong with it. The normalized
-dict is JSON-friendly, so it is stored in the model's config and survives
+and strides as pairs; ``decode`` and ``decode_hidden`` filled in when
+mirrored) or raises an :class:`ArchDefError` (a ``ValueError``) that lists
+*every* problem it found, each naming its field. The normalized dict is
+JSON-friendly, so it is stored in the model's config and survives
 ``model.save``.
 """
 
@@ -31,167 +36,228 @@ from typing import Any
 import keras
 
 REQUIRED_KEYS = ("input", "latent", "name")
-OPTIONAL_KEYS = ("hidden", "encode", "decode", "activation", "batch_norm")
+OPTIONAL_KEYS = ("hidden", "encode", "decode", "decode_hidden", "activation", "batch_norm")
 KNOWN_KEYS = REQUIRED_KEYS + OPTIONAL_KEYS
+CONV_ONLY_KEYS = ("decode", "decode_hidden", "batch_norm")
+
+Layer = tuple[int, tuple[int, int], tuple[int, int]]
+
+
+class ArchDefError(ValueError):
+    """An invalid architecture definition. ``problems`` lists each one, naming its field."""
+
+    def __init__(self, problems: Sequence[str], name: Any = None):
+        self.problems = list(problems)
+        label = f"arch_def {name!r}" if isinstance(name, str) and name.strip() else "arch_def"
+        if len(self.problems) == 1:
+            message = self.problems[0]
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            message = f"{label} has {len(self.problems)} problems:\n{lines}"
+        super().__init__(message)
+
+
+class _Problems:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, field: str | None, message: str) -> None:
+        self.items.append(
+            f"arch_def field {field!r}: {message}" if field else f"arch_def {message}"
+        )
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _pair(value: Any, field: str) -> tuple[int, int]:
-    """An int or a 2-sequence of positive ints, as a pair."""
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def _pair(value: Any, field: str, problems: _Problems) -> tuple[int, int] | None:
+    """An int or a 2-sequence of positive ints, as a pair (None after recording a problem)."""
     if _is_int(value):
         value = (value, value)
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or len(value) != 2
-        or not all(_is_int(v) for v in value)
-    ):
-        raise ValueError(
-            f"arch_def field {field!r}: expected an int or a pair of ints, got {value!r}"
-        )
+    if not _is_list(value) or len(value) != 2 or not all(_is_int(v) for v in value):
+        problems.add(field, f"expected an int or a pair of ints, got {value!r}")
+        return None
     if min(value) < 1:
-        raise ValueError(f"arch_def field {field!r}: values must be >= 1, got {value!r}")
+        problems.add(field, f"values must be >= 1, got {value!r}")
+        return None
     return (int(value[0]), int(value[1]))
 
 
-def _check_input(value: Any) -> tuple[int, int, int]:
-    if (
-        not isinstance(value, Sequence)
-        or isinstance(value, str)
-        or len(value) != 3
-        or not all(_is_int(v) for v in value)
-    ):
-        raise ValueError(
-            f"arch_def field 'input': expected a tuple (height, width, channels) of 3 ints, got {value!r}"
+def _check_input(value: Any, problems: _Problems) -> tuple[int, int, int] | None:
+    if not _is_list(value) or len(value) != 3 or not all(_is_int(v) for v in value):
+        problems.add(
+            "input", f"expected a tuple (height, width, channels) of 3 ints, got {value!r}"
         )
+        return None
     if min(value) < 1:
-        raise ValueError(f"arch_def field 'input': sizes must be >= 1, got {tuple(value)!r}")
+        problems.add("input", f"sizes must be >= 1, got {tuple(value)!r}")
+        return None
     return tuple(int(v) for v in value)  # type: ignore[return-value]
 
 
-def _check_layers(
-    value: Any, field: str
-) -> tuple[tuple[int, tuple[int, int], tuple[int, int]], ...]:
+def _check_units(value: Any, field: str, problems: _Problems) -> tuple[int, ...] | None:
+    if not _is_list(value) or not all(_is_int(h) and h >= 1 for h in value):
+        problems.add(field, f"expected a list of ints >= 1, got {value!r}")
+        return None
+    return tuple(int(h) for h in value)
+
+
+def _check_layers(value: Any, field: str, problems: _Problems) -> tuple[Layer, ...] | None:
     """A non-empty list of (filters, kernel, strides) entries."""
-    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) == 0:
-        raise ValueError(
-            f"arch_def field {field!r}: expected a non-empty list of (filters, kernel, strides), got {value!r}"
+    if not _is_list(value) or len(value) == 0:
+        problems.add(
+            field, f"expected a non-empty list of (filters, kernel, strides), got {value!r}"
         )
-    layers = []
+        return None
+    layers: list[Layer] = []
+    ok = True
     for i, entry in enumerate(value):
         where = f"{field}[{i}]"
-        if not isinstance(entry, Sequence) or isinstance(entry, str) or len(entry) != 3:
-            raise ValueError(
-                f"arch_def field {where!r}: expected a tuple (filters, kernel, strides) of length 3, got {entry!r}"
+        if not _is_list(entry) or len(entry) != 3:
+            problems.add(
+                where, f"expected a tuple (filters, kernel, strides) of length 3, got {entry!r}"
             )
+            ok = False
+            continue
         filters, kernel, strides = entry
         if not _is_int(filters) or filters < 1:
-            raise ValueError(
-                f"arch_def field {where!r}: filters must be an int >= 1, got {filters!r}"
-            )
-        layers.append(
-            (int(filters), _pair(kernel, f"{where}.kernel"), _pair(strides, f"{where}.strides"))
-        )
-    return tuple(layers)
+            problems.add(where, f"filters must be an int >= 1, got {filters!r}")
+            ok = False
+        kernel = _pair(kernel, f"{where}.kernel", problems)
+        strides = _pair(strides, f"{where}.strides", problems)
+        if ok and kernel and strides:
+            layers.append((int(filters), kernel, strides))
+        else:
+            ok = False
+    return tuple(layers) if ok else None
 
 
-def _check_divisible(size: tuple[int, int], layers, field: str) -> tuple[int, int]:
+def feature_map_sizes(size: tuple[int, int], layers: Sequence[Layer]) -> list[tuple[int, int]]:
+    """The (height, width) after each stride of ``layers``, starting from ``size``."""
+    h, w = size
+    sizes = []
+    for _, _, (sh, sw) in layers:
+        h, w = h // sh, w // sw
+        sizes.append((h, w))
+    return sizes
+
+
+def _check_divisible(size: tuple[int, int], layers: Sequence[Layer], problems: _Problems) -> None:
     """Strides must divide the size at each layer, so a mirrored decoder hits the input size exactly."""
     h, w = size
     for i, (_, _, (sh, sw)) in enumerate(layers):
         if h % sh or w % sw:
-            raise ValueError(
-                f"arch_def field '{field}[{i}].strides': strides {(sh, sw)} do not divide the "
-                f"feature map size {(h, w)} at that layer (input {size}); choose strides or an "
-                f"input size so that every stride divides the size it is applied to"
+            chain = " -> ".join(f"{a}x{b}" for a, b in [size, *feature_map_sizes(size, layers[:i])])
+            problems.add(
+                f"encode[{i}].strides",
+                f"strides {(sh, sw)} do not divide the feature map size {(h, w)} at that layer "
+                f"(input {size}: {chain}); remove the layer, use stride 1, or choose an input "
+                "size that every stride divides",
             )
+            return
         h, w = h // sh, w // sw
-    return h, w
 
 
 def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
     """Check an architecture definition and return its normalized form.
 
+    Every field is checked, and all problems are reported together.
+
     Raises:
-        ValueError: naming the offending field and what is wrong with it.
+        ArchDefError: a ``ValueError`` listing each problem, each naming its field.
     """
     if not isinstance(arch_def, Mapping):
-        raise ValueError(f"arch_def must be a dict, got {type(arch_def).__name__}")
+        raise ArchDefError([f"arch_def must be a dict, got {type(arch_def).__name__}"])
+    problems = _Problems()
+    name = arch_def.get("name")
     unknown = sorted(set(arch_def) - set(KNOWN_KEYS))
     if unknown:
-        raise ValueError(
-            f"arch_def has unknown field(s) {unknown}; known fields are {list(KNOWN_KEYS)}"
-        )
+        problems.add(None, f"has unknown field(s) {unknown}; known fields are {list(KNOWN_KEYS)}")
     missing = [k for k in REQUIRED_KEYS if k not in arch_def]
     if missing:
-        raise ValueError(f"arch_def is missing required field(s) {missing}")
+        problems.add(None, f"is missing required field(s) {missing}")
 
     out: dict[str, Any] = {}
-    out["input"] = _check_input(arch_def["input"])
-    latent = arch_def["latent"]
-    if not _is_int(latent) or latent < 1:
-        raise ValueError(f"arch_def field 'latent': expected an int >= 1, got {latent!r}")
-    out["latent"] = int(latent)
-    name = arch_def["name"]
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"arch_def field 'name': expected a non-empty string, got {name!r}")
-    out["name"] = name
+    if "input" in arch_def:
+        out["input"] = _check_input(arch_def["input"], problems)
+    if "latent" in arch_def:
+        latent = arch_def["latent"]
+        if not _is_int(latent) or latent < 1:
+            problems.add("latent", f"expected an int >= 1, got {latent!r}")
+        else:
+            out["latent"] = int(latent)
+    if "name" in arch_def:
+        if not isinstance(name, str) or not name.strip():
+            problems.add("name", f"expected a non-empty string, got {name!r}")
+        out["name"] = name
     activation = arch_def.get("activation", "relu")
     try:
         keras.activations.get(activation)
-    except (ValueError, TypeError) as err:
-        raise ValueError(f"arch_def field 'activation': unknown activation {activation!r}") from err
+    except (ValueError, TypeError):
+        problems.add("activation", f"unknown activation {activation!r}")
     out["activation"] = activation
 
-    has_dense, has_conv = "hidden" in arch_def, "encode" in arch_def
-    if has_dense == has_conv:
-        raise ValueError(
-            "arch_def needs exactly one of 'hidden' (a dense VAE) or 'encode' (a conv VAE), "
-            f"got {'both' if has_dense else 'neither'}"
-        )
-    if has_dense:
-        for key in ("decode", "batch_norm"):
-            if key in arch_def:
-                raise ValueError(
-                    f"arch_def field {key!r} applies to conv VAEs ('encode'), not dense ones ('hidden')"
-                )
-        hidden = arch_def["hidden"]
-        if (
-            not isinstance(hidden, Sequence)
-            or isinstance(hidden, str)
-            or not all(_is_int(h) and h >= 1 for h in hidden)
-        ):
-            raise ValueError(
-                f"arch_def field 'hidden': expected a list of ints >= 1, got {hidden!r}"
+    conv = "encode" in arch_def
+    if not conv:
+        if "hidden" not in arch_def:
+            problems.add(
+                None,
+                "needs 'hidden' (a dense VAE) or 'encode' (a conv VAE, optionally with 'hidden' "
+                "dense layers after the convolutions), got neither",
             )
-        out["hidden"] = tuple(int(h) for h in hidden)
-        return out
+        for key in CONV_ONLY_KEYS:
+            if key in arch_def:
+                problems.add(key, "applies to conv VAEs ('encode'), not dense ones ('hidden')")
+        if "hidden" in arch_def:
+            out["hidden"] = _check_units(arch_def["hidden"], "hidden", problems)
+    else:
+        out.update(_check_conv(arch_def, out.get("input"), problems))
 
-    encode = _check_layers(arch_def["encode"], "encode")
-    _check_divisible(out["input"][:2], encode, "encode")
+    if problems.items:
+        raise ArchDefError(problems.items, name)
+    return out
+
+
+def _check_conv(
+    arch_def: Mapping[str, Any], input_shape: tuple[int, int, int] | None, problems: _Problems
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    out["hidden"] = _check_units(arch_def.get("hidden", ()), "hidden", problems)
+    encode = _check_layers(arch_def["encode"], "encode", problems)
+    if encode is not None and input_shape is not None:
+        _check_divisible(input_shape[:2], encode, problems)
     decode = arch_def.get("decode")
     if decode is None:
-        decode = tuple((f, k, s) for f, k, s in reversed(encode))
+        decode = None if encode is None else tuple(reversed(encode))
     else:
-        decode = _check_layers(decode, "decode")
-        total_h = total_w = 1
-        for _, _, (sh, sw) in decode:
-            total_h, total_w = total_h * sh, total_w * sw
-        h, w = out["input"][:2]
-        if h % total_h or w % total_w:
-            raise ValueError(
-                f"arch_def field 'decode': the strides multiply to {(total_h, total_w)}, which does "
-                f"not divide the input size {(h, w)}; the decoder could not produce the input size"
-            )
-    out["encode"] = encode
-    out["decode"] = decode
+        decode = _check_layers(decode, "decode", problems)
+        if decode is not None and input_shape is not None:
+            total_h = total_w = 1
+            for _, _, (sh, sw) in decode:
+                total_h, total_w = total_h * sh, total_w * sw
+            h, w = input_shape[:2]
+            if h % total_h or w % total_w:
+                problems.add(
+                    "decode",
+                    f"the strides multiply to {(total_h, total_w)}, which does not divide the "
+                    f"input size {(h, w)}; the decoder could not produce the input size",
+                )
+    decode_hidden = arch_def.get("decode_hidden")
+    if decode_hidden is None:
+        decode_hidden = None if out["hidden"] is None else tuple(reversed(out["hidden"]))
+    else:
+        decode_hidden = _check_units(decode_hidden, "decode_hidden", problems)
     batch_norm = arch_def.get("batch_norm", False)
     if not isinstance(batch_norm, bool):
-        raise ValueError(f"arch_def field 'batch_norm': expected True or False, got {batch_norm!r}")
-    out["batch_norm"] = batch_norm
+        problems.add("batch_norm", f"expected True or False, got {batch_norm!r}")
+    out.update(encode=encode, decode=decode, decode_hidden=decode_hidden, batch_norm=batch_norm)
     return out
 
 

@@ -6,7 +6,7 @@ all writing into one run folder::
     run_dir/
         backup/          BackupAndRestore: weights + optimizer state + epoch, each epoch
         model.keras      the whole model after the last finished epoch (load_model-able)
-        history.csv      one row per finished epoch, appended across restarts
+        history.csv      one row per finished epoch (with its epoch_seconds), appended across restarts
 
 Run the same :func:`train` call again after the process was killed and it
 continues from the last finished epoch instead of starting over; run it again
@@ -25,6 +25,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+
+from vaecore.callbacks import EpochTimer
 
 HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.keras"
@@ -107,6 +109,7 @@ def train(
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     ours = [
+        EpochTimer(),  # first, so CSVLogger below writes its epoch_seconds
         StopOnNaN(run_dir),
         keras.callbacks.BackupAndRestore(
             str(run_dir / BACKUP_DIR), delete_checkpoint=False, double_checkpoint=True

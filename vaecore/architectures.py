@@ -1,0 +1,114 @@
+"""The book's named architectures: each chapter's model as one ``arch_def`` dict.
+
+``get_architecture("cifar10_conv")`` returns a fresh copy, so a chapter (or the
+command line, ``vaecore train --arch cifar10_conv``) can change a field
+without touching the registry::
+
+    arch = get_architecture("cifar10_conv", latent=16, name="cifar10_conv_z16")
+
+Each entry says where it comes from. The dicts are the plain form a reader
+writes; :func:`vaecore.arch.validate_arch_def` checks them when a model is built.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from vaecore.arch import KNOWN_KEYS, ArchDefError, validate_arch_def
+
+ARCHITECTURES: dict[str, dict[str, Any]] = {
+    # The MNIST chapter: the classic 784-512-z MLP of Kingma & Welling.
+    "mnist_dense_z2": {
+        "input": (28, 28, 1),
+        "latent": 2,
+        "hidden": [512],
+        "name": "mnist_dense_z2",
+    },
+    "mnist_dense_z3": {
+        "input": (28, 28, 1),
+        "latent": 3,
+        "hidden": [512],
+        "name": "mnist_dense_z3",
+    },
+    # The CIFAR-10 chapter: three stride-2 convolutions, 32 -> 16 -> 8 -> 4, mirrored.
+    "cifar10_conv": {
+        "input": (32, 32, 3),
+        "latent": 64,
+        "encode": [(32, 4, 2), (64, 4, 2), (128, 4, 2)],
+        "decode": None,
+        "name": "cifar10_conv",
+    },
+    # The original CVAE project's face model, exactly as it was: 512 px, seven
+    # stride-2 convolutions from 32 to 1024 filters, a mirrored decoder.
+    "face_cvae_1": {
+        "input": (512, 512, 3),
+        "latent": 512,
+        "encode": [
+            (32, 3, (2, 2)),
+            (64, 3, (2, 2)),
+            (128, 3, (2, 2)),
+            (256, 3, (2, 2)),
+            (512, 3, (2, 2)),
+            (1024, 3, (2, 2)),
+            (1024, 3, (2, 2)),
+        ],
+        "decode": None,
+        "name": "face_cvae_1",
+    },
+    # The same seven layers at 128 px with a quarter of the filters (128 -> 1).
+    "face_cvae_1_128": {
+        "input": (128, 128, 3),
+        "latent": 128,
+        "encode": [
+            (8, 3, (2, 2)),
+            (16, 3, (2, 2)),
+            (32, 3, (2, 2)),
+            (64, 3, (2, 2)),
+            (128, 3, (2, 2)),
+            (256, 3, (2, 2)),
+            (256, 3, (2, 2)),
+        ],
+        "decode": None,
+        "name": "face_cvae_1_128",
+    },
+    # What the toolbox chapter trains on a CPU: 64 px faces, five stride-2 layers (64 -> 2).
+    "face_cvae_1_64": {
+        "input": (64, 64, 3),
+        "latent": 128,
+        "encode": [
+            (32, 3, (2, 2)),
+            (64, 3, (2, 2)),
+            (128, 3, (2, 2)),
+            (256, 3, (2, 2)),
+            (256, 3, (2, 2)),
+        ],
+        "decode": None,
+        "name": "face_cvae_1_64",
+    },
+}
+
+
+def list_architectures() -> list[str]:
+    """The names :func:`get_architecture` knows, sorted."""
+    return sorted(ARCHITECTURES)
+
+
+def get_architecture(name: str, **changes: Any) -> dict[str, Any]:
+    """A copy of the named architecture, with ``changes`` applied to its fields.
+
+    Raises:
+        KeyError: an unknown name (the message lists the known ones).
+        ArchDefError: a change that makes the definition invalid.
+    """
+    if name not in ARCHITECTURES:
+        raise KeyError(f"unknown architecture {name!r}; known: {', '.join(list_architectures())}")
+    unknown = sorted(set(changes) - set(KNOWN_KEYS))
+    if unknown:
+        raise ArchDefError(
+            [f"arch_def has unknown field(s) {unknown}; known fields are {list(KNOWN_KEYS)}"], name
+        )
+    arch = copy.deepcopy(ARCHITECTURES[name])
+    arch.update(copy.deepcopy(changes))
+    validate_arch_def(arch)
+    return arch
