@@ -1,0 +1,156 @@
+"""What a trained VAE learned, measured: test ELBO, importance-weighted NLL, bits/dim, KL per unit.
+
+Every chapter reports the same numbers the same way, so they live here:
+
+* :func:`evaluate`: the test ELBO (reconstruction and KL apart), the
+  importance-weighted NLL with ``k`` samples (Burda et al., 2015) and its bits
+  per dimension, and the number of active units, for a set of images.
+* :func:`kl_per_dimension`: the mean KL(q(z_j|x) || N(0, 1)) of each latent
+  dimension; the dimensions that carry the most KL are the ones the decoder
+  uses (:func:`top_kl_dims` picks them for explorers and traversals).
+* :func:`unit_activity` / :func:`active_units`: Burda et al.'s activity
+  ``Cov_x(E_q[z_j | x])``; a unit is *active* above 0.01.
+
+Images are an array or tensor ``(N, H, W, C)`` in [0, 1], or a ``tf.data``
+pipeline of such batches (``(x, y)`` batches are fine; labels are ignored).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from vaecore import losses
+
+ACTIVITY_THRESHOLD = 0.01  # Burda et al. (2015), section 5.2
+
+
+def _as_array(images: Any) -> np.ndarray:
+    """An array of images from an array, a tensor, or a (possibly labelled) dataset."""
+    if isinstance(images, tf.data.Dataset):
+        parts = [
+            np.asarray(batch[0] if isinstance(batch, tuple | list) else batch) for batch in images
+        ]
+        if not parts:
+            raise ValueError("the dataset yielded no images")
+        if parts[0].ndim == 3:  # unbatched elements
+            return np.stack(parts).astype(np.float32)
+        return np.concatenate(parts).astype(np.float32)
+    arr = np.asarray(images, dtype=np.float32)
+    if arr.ndim != 4:
+        raise ValueError(f"expected images of shape (N, H, W, C), got shape {arr.shape}")
+    return arr
+
+
+def _batches(x: np.ndarray, batch_size: int):
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}")
+    for start in range(0, len(x), batch_size):
+        yield x[start : start + batch_size]
+
+
+def posterior_parameters(model: Any, images: Any, batch_size: int = 256):
+    """``(z_mean, z_log_var)`` of every image, as numpy arrays of shape ``(N, latent)``."""
+    x = _as_array(images)
+    means, log_vars = [], []
+    for batch in _batches(x, batch_size):
+        mean, log_var = model.encode(batch)
+        means.append(np.asarray(mean))
+        log_vars.append(np.asarray(log_var))
+    return np.concatenate(means), np.concatenate(log_vars)
+
+
+def kl_per_dimension(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
+    """Mean KL(q(z_j | x) || N(0, 1)) of each latent dimension over ``images``, in nats.
+
+    The values add up to the model's mean KL term. A dimension near 0 is
+    unused: its posterior equals the prior for every image.
+    """
+    mean, log_var = posterior_parameters(model, images, batch_size)
+    kl = -0.5 * (1.0 + log_var - np.square(mean) - np.exp(log_var))
+    return kl.mean(axis=0)
+
+
+def top_kl_dims(model: Any, images: Any, n: int, batch_size: int = 256) -> list[int]:
+    """The ``n`` latent dimensions with the largest mean KL, largest first."""
+    kl = kl_per_dimension(model, images, batch_size)
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    return [int(d) for d in np.argsort(-kl, kind="stable")[:n]]
+
+
+def unit_activity(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
+    """Burda et al.'s activity of each unit: the variance over images of ``E_q[z_j | x]``."""
+    mean, _ = posterior_parameters(model, images, batch_size)
+    return mean.var(axis=0)
+
+
+def active_units(
+    model: Any, images: Any, threshold: float = ACTIVITY_THRESHOLD, batch_size: int = 256
+) -> int:
+    """How many latent units have an activity above ``threshold`` (0.01 as in Burda et al.)."""
+    return int((unit_activity(model, images, batch_size) > threshold).sum())
+
+
+def evaluate(
+    model: Any,
+    images: Any,
+    num_samples: int = 100,
+    batch_size: int = 100,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Test-set numbers of a VAE, per image, in nats (higher ELBO is better, lower NLL is better).
+
+    Returns a dict with ``elbo``, ``reconstruction_nll`` and ``kl`` (the
+    one-sample ELBO and its two terms, averaged over images), ``nll`` (the
+    importance-weighted estimate of -log p(x) with ``num_samples`` samples, a
+    tighter bound than -ELBO), ``nll_stderr`` (its standard error over
+    images), ``bits_per_dim`` (``nll`` in bits per pixel value),
+    ``elbo_bits_per_dim``, ``active_units``, ``num_images`` and ``num_samples``.
+
+    Bits per dimension are comparable with published numbers only when the
+    likelihood is a probability of the stored pixel values: the
+    ``discretized_logistic`` likelihood on 8-bit images, or ``bernoulli`` on
+    binary images. A Gaussian is a density of continuous values, so its "bits"
+    depend on the scale of the data and are not comparable.
+    """
+    x = _as_array(images)
+    dims = int(np.prod(x.shape[1:]))
+    reconstruction, kl, log_px = [], [], []
+    for i, batch in enumerate(_batches(x, batch_size)):
+        terms_seed = seed + i
+        mean, log_var = model.encode(batch)
+        eps = np.random.default_rng(terms_seed).standard_normal(np.shape(mean)).astype(np.float32)
+        z = mean + ops.exp(0.5 * log_var) * eps
+        reconstruction.append(np.asarray(model.reconstruction_nll(batch, model.decode_logits(z))))
+        kl.append(np.asarray(losses.gaussian_kl(mean, log_var)))
+        log_px.append(
+            np.asarray(
+                model.importance_weighted_log_likelihood(
+                    batch, num_samples=num_samples, seed=seed + 7919 * (i + 1)
+                )
+            )
+        )
+    reconstruction_nll, kl_term, nll = (
+        np.concatenate(reconstruction),
+        np.concatenate(kl),
+        -np.concatenate(log_px),
+    )
+    elbo = -(reconstruction_nll + kl_term)
+    to_bits = 1.0 / (dims * math.log(2.0))
+    return {
+        "elbo": float(elbo.mean()),
+        "reconstruction_nll": float(reconstruction_nll.mean()),
+        "kl": float(kl_term.mean()),
+        "nll": float(nll.mean()),
+        "nll_stderr": float(nll.std() / math.sqrt(len(nll))),
+        "bits_per_dim": float(nll.mean() * to_bits),
+        "elbo_bits_per_dim": float(-elbo.mean() * to_bits),
+        "active_units": active_units(model, x),
+        "num_images": int(len(x)),
+        "num_samples": int(num_samples),
+    }
