@@ -2,7 +2,8 @@
 
 import pytest
 
-from vaecore.arch import validate_arch_def
+from vaecore.arch import ArchDefError, validate_arch_def
+from vaecore.architectures import get_architecture, list_architectures
 
 DENSE = {"input": (28, 28, 1), "latent": 2, "hidden": [512], "name": "mnist_dense"}
 CONV = {
@@ -75,3 +76,71 @@ def test_invalid_definitions_name_the_field(arch_def, field, words):
 def test_not_a_dict():
     with pytest.raises(ValueError, match="must be a dict"):
         validate_arch_def([("input", (28, 28, 1))])
+
+
+def test_every_problem_is_reported_at_once():
+    bad = {
+        "input": (92, 92, 3),
+        "latent": 0,
+        "encode": [(32, 3, 2), (64, 3, 2), (128, 3, 2)],
+        "activation": "nope",
+        "batch_norm": 1,
+        "colour": "red",
+        "name": "caltech_92",
+    }
+    with pytest.raises(ArchDefError) as err:
+        validate_arch_def(bad)
+    problems = err.value.problems
+    assert len(problems) == 5, problems
+    message = str(err.value)
+    assert message.startswith("arch_def 'caltech_92' has 5 problems")
+    for field in ["'latent'", "'activation'", "'batch_norm'", "'encode[2].strides'", "colour"]:
+        assert field in message
+    # the stride problem shows the chain of sizes that led to it
+    assert "92x92 -> 46x46 -> 23x23" in message
+    assert isinstance(err.value, ValueError)
+
+
+def test_several_bad_layers_are_all_named():
+    with pytest.raises(ArchDefError) as err:
+        validate_arch_def(with_(CONV, encode=[(0, 3, 2), (32, 3, (2, 2, 2)), (8, 3)]))
+    fields = " ".join(err.value.problems)
+    assert "'encode[0]'" in fields and "'encode[1].strides'" in fields and "'encode[2]'" in fields
+
+
+def test_conv_with_hidden_dense_layers_mirrors_them():
+    arch = validate_arch_def(with_(CONV, hidden=[64, 16]))
+    assert arch["hidden"] == (64, 16) and arch["decode_hidden"] == (16, 64)
+    arch = validate_arch_def(with_(CONV, hidden=[16], decode_hidden=[]))
+    assert arch["decode_hidden"] == ()
+    assert validate_arch_def(CONV)["hidden"] == ()
+
+
+def test_normalized_definition_validates_to_itself():
+    arch = validate_arch_def(with_(CONV, hidden=[16]))
+    assert validate_arch_def(arch) == arch
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [({"hidden": [16, 0]}, "'hidden'"), ({"decode_hidden": "16"}, "'decode_hidden'")],
+)
+def test_conv_hidden_errors_name_the_field(changes, field):
+    with pytest.raises(ArchDefError, match=field):
+        validate_arch_def(with_(CONV, **changes))
+
+
+def test_decode_hidden_needs_a_conv_model():
+    with pytest.raises(ArchDefError, match="'decode_hidden'"):
+        validate_arch_def(with_(DENSE, decode_hidden=[4]))
+
+
+def test_named_architectures_are_valid_and_copied():
+    for name in list_architectures():
+        validate_arch_def(get_architecture(name))
+    arch = get_architecture("cifar10_conv", latent=16)
+    assert arch["latent"] == 16 and get_architecture("cifar10_conv")["latent"] != 16
+    with pytest.raises(KeyError, match="cifar10_conv"):
+        get_architecture("nope")
+    with pytest.raises(ArchDefError, match="laten"):
+        get_architecture("cifar10_conv", laten=3)

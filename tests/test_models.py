@@ -79,7 +79,7 @@ def test_kl_warmup_ramps_the_weight(images):
     assert float(model.kl_weight()) == pytest.approx(2.0)
 
 
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian", "discretized_logistic"])
 def test_save_load_gives_the_same_numbers(tmp_path, images, likelihood):
     model = build_vae(DENSE, likelihood=likelihood, beta=2.0, sigma=0.2, seed=0)
     model.compile(optimizer="adam")
@@ -94,6 +94,10 @@ def test_save_load_gives_the_same_numbers(tmp_path, images, likelihood):
     assert (loaded.likelihood, loaded.beta, loaded.sigma) == (likelihood, 2.0, 0.2)
     assert loaded.arch_def == model.arch_def
     assert int(loaded.optimizer.iterations.numpy()) == 4  # the optimizer state came back too
+    np.testing.assert_array_equal(
+        np.asarray(model.reconstruction_nll(images, model.decode_logits(z[:1].repeat(32, 0)))),
+        np.asarray(loaded.reconstruction_nll(images, loaded.decode_logits(z[:1].repeat(32, 0)))),
+    )
 
 
 def test_iwae_estimate_is_above_the_elbo_on_average(images):
@@ -148,3 +152,56 @@ def test_iwae_in_batches_equals_per_batch_calls(images):
     np.testing.assert_allclose(whole, np.concatenate(parts), rtol=1e-6)
     with pytest.raises(ValueError, match="batch_size"):
         model.importance_weighted_log_likelihood(images, batch_size=0)
+
+
+def test_discretized_logistic_learns_its_pixel_scale():
+    x = np.random.default_rng(1).integers(100, 156, (32, 8, 8, 1)).astype("float32") / 255.0
+    model = build_vae(DENSE, likelihood="discretized_logistic", sigma=0.3, seed=0)
+    assert np.allclose(np.asarray(model.pixel_log_scale()), np.log(0.3))
+    model.compile(optimizer=keras.optimizers.Adam(3e-2))
+    model.fit(x, epochs=5, batch_size=8, verbose=0)
+    # the pixels spread over about 0.2: the learned scale shrinks from 0.3 towards it
+    assert float(np.exp(np.asarray(model.pixel_log_scale()))[0]) < 0.2
+    assert any("pixel_log_scale" in w.name for w in model.trainable_weights)
+    with pytest.raises(ValueError, match="no learned pixel scale"):
+        build_vae(DENSE).pixel_log_scale()
+
+
+def test_conv_model_with_hidden_dense_layers():
+    arch = dict(CONV, hidden=[16], decode_hidden=[])
+    model = build_vae(arch, seed=0)
+    names = [layer.name for layer in model.encoder.layers]
+    assert "hidden_0" in names and model.encoder.get_layer("hidden_0").units == 16
+    assert "hidden_0" not in [layer.name for layer in model.decoder.layers]
+    mirrored = build_vae(dict(CONV, hidden=[16]), seed=0)
+    assert mirrored.decoder.get_layer("hidden_0").units == 16
+    x = np.random.default_rng(0).random((2, 16, 16, 3)).astype("float32")
+    assert model.reconstruct(x).shape == x.shape
+
+
+def test_mixed_float16_step_matches_float32(images):
+    """Under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer, which divides
+    the gradients by its loss scale: train_step must scale the loss, or the update shrinks
+    by that factor (32768). One SGD step in both precisions must move the weights alike."""
+
+    def one_step(policy):
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            keras.utils.set_random_seed(0)
+            model = build_vae(DENSE, seed=0)
+            model.compile(optimizer=keras.optimizers.SGD(1e-3))
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        before = [np.array(w, dtype="float32") for w in model.get_weights()]
+        model.fit(images, epochs=1, batch_size=32, verbose=0)
+        return model, [
+            np.array(w, dtype="float32") - b
+            for w, b in zip(model.get_weights(), before, strict=True)
+        ]
+
+    mixed, mixed_delta = one_step("mixed_float16")
+    assert isinstance(mixed.optimizer, keras.optimizers.LossScaleOptimizer)
+    _, full_delta = one_step("float32")
+    total = sum(np.abs(d).sum() for d in full_delta)
+    diff = sum(np.abs(a - b).sum() for a, b in zip(mixed_delta, full_delta, strict=True))
+    assert total > 0 and diff / total < 0.05
