@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -108,14 +109,15 @@ def train(
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    files_dir, backup_dir = _worker_folders(run_dir)
     ours = [
         EpochTimer(),  # first, so CSVLogger below writes its epoch_seconds
         StopOnNaN(run_dir),
         keras.callbacks.BackupAndRestore(
-            str(run_dir / BACKUP_DIR), delete_checkpoint=False, double_checkpoint=True
+            str(backup_dir), delete_checkpoint=False, double_checkpoint=True
         ),
-        keras.callbacks.ModelCheckpoint(str(run_dir / MODEL_FILE)),
-        keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE), append=True),
+        keras.callbacks.ModelCheckpoint(str(files_dir / MODEL_FILE)),
+        keras.callbacks.CSVLogger(str(files_dir / HISTORY_FILE), append=True),
     ]
     if isinstance(train_data, tf.data.Dataset):
         # A pipeline shuffles itself; Keras would only warn that shuffle=True is ignored.
@@ -128,7 +130,25 @@ def train(
         verbose=verbose,
         **fit_kwargs,
     )
-    return read_history(run_dir)
+    return read_history(files_dir)
+
+
+def _worker_folders(run_dir: Path) -> tuple[Path, Path]:
+    """Where this process writes (model and history, backup).
+
+    Normally both go into ``run_dir``. On a non-chief worker of a multi-worker
+    run (:func:`vaecore.distribute.is_chief`), the model and history go to a
+    throw-away folder (every worker must run the same saving code, but only the
+    chief's copy is kept), and the backup to ``backup/<task>`` so that workers
+    sharing a file system do not overwrite each other's; each worker restores
+    from its own backup.
+    """
+    from vaecore.distribute import is_chief, task_name
+
+    if is_chief():
+        return run_dir, run_dir / BACKUP_DIR
+    scratch = Path(tempfile.mkdtemp(prefix=f"vaecore-{task_name()}-"))
+    return scratch, run_dir / BACKUP_DIR / task_name()
 
 
 def completed_epochs(run_dir: str | os.PathLike) -> int:

@@ -1,0 +1,278 @@
+"""The vaecore command line, end to end on a tiny folder of PNGs.
+
+Most checks call ``vaecore.cli.main`` in this process (TensorFlow is already
+imported, so each costs milliseconds); the kill-and-resume test and one error
+check run ``python -m vaecore`` in real subprocesses.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vaecore import read_history
+from vaecore.cli import main
+
+ARCH = {"input": [8, 8, 1], "latent": 2, "hidden": [8], "name": "tiny"}
+NUM_IMAGES = 40
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    """40 random 8x8 grey PNGs and a tiny dense arch JSON."""
+    root = tmp_path_factory.mktemp("cli")
+    images = root / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(NUM_IMAGES):
+        pixels = (rng.random((8, 8)) * 255).astype("uint8")
+        Image.fromarray(pixels, "L").save(images / f"img_{i:02d}.png")
+    (root / "arch.json").write_text(json.dumps(ARCH))
+    return root
+
+
+def train_args(workdir: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "train",
+        "--dataset",
+        "folder",
+        "--path",
+        str(workdir / "images"),
+        "--arch",
+        str(workdir / "arch.json"),
+        "--batch-size",
+        "8",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module")
+def run(workdir):
+    """A 2-epoch run, trained once for the module's tests."""
+    out = workdir / "run"
+    assert main(train_args(workdir, out, "--epochs", "2", "--quiet")) == 0
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, tuple[float, str]]:
+    """Every file's mtime and hash, to prove nothing changed."""
+    return {
+        str(p.relative_to(folder)): (p.stat().st_mtime, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_train_writes_every_output(run):
+    for name in ("model.keras", "arch.json", "config.json", "history.csv", "backup"):
+        assert (run / name).exists(), name
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == [
+        "epoch_001.png",
+        "epoch_002.png",
+    ]
+    arch = json.loads((run / "arch.json").read_text())
+    assert arch["input"] == [8, 8, 1] and arch["hidden"] == [8] and arch["activation"] == "relu"
+    config = json.loads((run / "config.json").read_text())
+    assert config["epochs"] == 2 and config["batch_size"] == 8 and config["latent"] == 2
+    assert config["image_size"] == 8 and config["channels"] == 1  # taken from the arch
+    assert config["likelihood"] == "bernoulli" and config["strategy"] == "default"
+    assert set(config["versions"]) >= {"vaecore", "tensorflow", "keras"}
+    assert config["device"] and config["replicas"] == 1
+    history = read_history(run)
+    assert history["epoch"] == [0, 1]
+    assert "val_loss" in history  # the folder's test split is the validation data
+
+
+def test_finished_run_rerun_says_complete(workdir, run, capsys):
+    before = snapshot(run)
+    assert main(train_args(workdir, run, "--epochs", "2")) == 0
+    assert "complete" in capsys.readouterr().out
+    assert snapshot(run) == before
+
+
+def test_different_config_is_refused_and_nothing_changes(workdir, run, capsys):
+    before = snapshot(run)
+    code = main(train_args(workdir, run, "--epochs", "2", "--beta", "4"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("vaecore: error:") and len(err.strip().splitlines()) == 1
+    assert "beta: 1.0 -> 4.0" in err and "--overwrite" in err
+    assert snapshot(run) == before
+
+
+def test_overwrite_and_config_file(workdir, run, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(run, out)
+    config = tmp_path / "run.yaml"
+    config.write_text(f"dataset: folder\npath: {workdir / 'images'}\nbatch_size: 16\nepochs: 3\n")
+    args = ["train", "--config", str(config), "--arch", str(workdir / "arch.json")]
+    assert main([*args, "--out", str(out), "--epochs", "1", "--quiet"]) == 2  # batch size differs
+    assert main([*args, "--out", str(out), "--epochs", "1", "--quiet", "--overwrite"]) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["batch_size"] == 16 and saved["epochs"] == 1  # the flag beat the file's 3
+    assert read_history(out)["epoch"] == [0]
+    assert [p.name for p in (out / "samples").glob("*.png")] == ["epoch_001.png"]
+
+
+def test_sample_reconstruct_interpolate_write_grids(run, tmp_path):
+    cases = {
+        "sample.png": (
+            ["sample", "--num", "16", "--scale", "2"],
+            (2 * (4 * 8 + 3), 2 * (4 * 8 + 3)),
+        ),
+        "recon.png": (["reconstruct", "--num", "5", "--split", "all"], (5 * 8 + 4, 2 * 8 + 1)),
+        "morph.png": (
+            ["interpolate", "--pairs", "2", "--steps", "6", "--split", "all", "--method", "slerp"],
+            (6 * 8 + 5, 2 * 8 + 1),
+        ),
+    }
+    for name, (args, size) in cases.items():
+        out = tmp_path / name
+        assert main([*args, "--model", str(run), "--out", str(out)]) == 0, name
+        assert Image.open(out).size == size, name
+
+
+def test_evaluate_writes_json(run, tmp_path, capsys):
+    out = tmp_path / "eval.json"
+    code = main(
+        ["evaluate", "--model", str(run / "model.keras"), "--split", "all", "--k", "5"]
+        + ["--json", str(out)]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "NLL (IWAE, k=5)" in printed and "bits/dim" in printed and "note:" in printed
+    r = json.loads(out.read_text())
+    assert r["num_images"] == NUM_IMAGES and r["k"] == 5 and r["dims"] == 64
+    assert r["dataset"] == "folder"  # from the run's config.json
+    assert np.isfinite(r["elbo_nats"]) and r["nll_nats"] > 0
+    assert r["nll_nats"] <= -r["elbo_nats"] + 1.0  # IWAE tightens the 1-sample bound (up to noise)
+    np.testing.assert_allclose(r["bits_per_dim"], r["nll_nats"] / (64 * np.log(2)), rtol=1e-5)
+    assert r["bits_per_dim_is_exact"] is False  # bernoulli on grey levels
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--epochs", "-1"], "--epochs"),
+        (["--dataset", "nope"], "unknown dataset 'nope'; known datasets: mnist"),
+        (["--arch", "nope"], "unknown architecture 'nope'; known architectures: cifar10_conv"),
+        (["--image-size", "16"], "--image-size 16 does not match"),
+        (["--likelihood", "poisson"], "--likelihood"),
+        (["--config", "missing.yaml"], "config file missing.yaml not found"),
+        (["--strategy", "multiworker"], "TF_CONFIG"),
+    ],
+)
+def test_bad_train_input_is_one_line_exit_2(
+    workdir, tmp_path, capsys, monkeypatch, extra, expected
+):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    out = tmp_path / "never"
+    assert main(train_args(workdir, out) + extra) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("vaecore: error:") and len(err.strip().splitlines()) == 1, err
+    assert expected in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_bad_config_key_and_arch_file(workdir, tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text("dataset: folder\nbatchsize: 8\n")
+    assert main(["train", "--config", str(config), "--arch", "mnist_dense_z2"]) == 2
+    assert "unknown key 'batchsize'" in capsys.readouterr().err
+    bad_arch = tmp_path / "bad.json"
+    bad_arch.write_text(json.dumps({**ARCH, "latent": 0}))
+    assert main(train_args(workdir, tmp_path / "x", "--arch", str(bad_arch))) == 2
+    err = capsys.readouterr().err
+    assert "arch_def field 'latent'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_model_and_help(tmp_path, capsys):
+    assert main(["sample", "--model", str(tmp_path / "none"), "--out", "x.png"]) == 2
+    assert "no model at" in capsys.readouterr().err
+    assert main(["train", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "--kl-warmup-steps" in text and "examples:" in text
+
+
+# --------------------------------------------------------------- subprocesses
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("VAECORE_FAST", None)
+    return env
+
+
+def test_python_m_vaecore_error_has_no_traceback(workdir, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "vaecore", *train_args(workdir, tmp_path / "r", "--arch", "nope")],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("vaecore: error:")]
+    assert len(errors) == 1 and "unknown architecture 'nope'" in errors[0]
+    assert "Traceback" not in done.stderr
+
+
+# The first run is the CLI's own main() with one change: every epoch starts with a
+# 1 s pause, so the test can kill it between epochs instead of racing a run that
+# takes a fraction of a second per epoch. The re-run is plain `python -m vaecore`.
+SLOW_MAIN = """
+import sys, time
+from vaecore import callbacks
+original = callbacks.EpochTimer.on_epoch_begin
+def slow(self, epoch, logs=None):
+    time.sleep(1.0)
+    original(self, epoch, logs)
+callbacks.EpochTimer.on_epoch_begin = slow
+from vaecore.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_killed_run_resumes_with_the_same_command(workdir, tmp_path):
+    out = tmp_path / "run"
+    args = train_args(workdir, out, "--epochs", "6")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_MAIN, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    deadline = time.monotonic() + 180
+    while not read_history(out).get("epoch") and proc.poll() is None:
+        assert time.monotonic() < deadline, "no epoch finished in time"
+        time.sleep(0.05)
+    proc.kill()  # SIGKILL: no clean-up at all
+    stderr = proc.communicate()[1].decode()
+    assert proc.returncode == -9, stderr[-2000:]
+    first_lines = (out / "history.csv").read_text().splitlines()
+    killed_at = len(read_history(out)["epoch"])
+    assert 1 <= killed_at < 6
+
+    done = subprocess.run(
+        [sys.executable, "-m", "vaecore", *args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"resuming after epoch {killed_at} of 6" in done.stdout
+    assert "Traceback" not in done.stderr
+    assert read_history(out)["epoch"] == [0, 1, 2, 3, 4, 5]
+    assert (out / "history.csv").read_text().splitlines()[: len(first_lines)] == first_lines
+    assert len(list((out / "samples").glob("epoch_*.png"))) == 6
