@@ -109,7 +109,7 @@ def train(
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    files_dir, backup_dir = _worker_folders(run_dir)
+    files_dir, backup_dir = _worker_folders(run_dir, getattr(model, "distribute_strategy", None))
     ours = [
         EpochTimer(),  # first, so CSVLogger below writes its epoch_seconds
         StopOnNaN(run_dir),
@@ -133,11 +133,11 @@ def train(
     return read_history(files_dir)
 
 
-def _worker_folders(run_dir: Path) -> tuple[Path, Path]:
+def _worker_folders(run_dir: Path, strategy=None) -> tuple[Path, Path]:
     """Where this process writes (model and history, backup).
 
     Normally both go into ``run_dir``. On a non-chief worker of a multi-worker
-    run (:func:`vaecore.distribute.is_chief`), the model and history go to a
+    run (``strategy``: the model's, :func:`vaecore.distribute.is_chief`), the model and history go to a
     throw-away folder (every worker must run the same saving code, but only the
     chief's copy is kept), and the backup to ``backup/<task>`` so that workers
     sharing a file system do not overwrite each other's; each worker restores
@@ -145,10 +145,10 @@ def _worker_folders(run_dir: Path) -> tuple[Path, Path]:
     """
     from vaecore.distribute import is_chief, task_name
 
-    if is_chief():
+    if is_chief(strategy):
         return run_dir, run_dir / BACKUP_DIR
-    scratch = Path(tempfile.mkdtemp(prefix=f"vaecore-{task_name()}-"))
-    return scratch, run_dir / BACKUP_DIR / task_name()
+    task = task_name(strategy)
+    return Path(tempfile.mkdtemp(prefix=f"vaecore-{task}-")), run_dir / BACKUP_DIR / task
 
 
 def completed_epochs(run_dir: str | os.PathLike) -> int:
