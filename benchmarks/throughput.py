@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -31,77 +32,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from keras import layers, ops  # noqa: E402
 
 import vaecore  # noqa: E402
 from vaecore.data import load_dataset  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from keras_io_baseline import dense_vae  # noqa: E402
+
 LATENT, HIDDEN, BATCH = 2, 512, 128
-
-
-# --------------------------------------------------------------------------- baseline
-class Sampling(layers.Layer):
-    """keras-io: uses (z_mean, z_log_var) to sample z."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.seed_generator = keras.random.SeedGenerator(1337)
-
-    def call(self, inputs):
-        z_mean, z_log_var = inputs
-        epsilon = keras.random.normal(shape=ops.shape(z_mean), seed=self.seed_generator)
-        return z_mean + ops.exp(0.5 * z_log_var) * epsilon
-
-
-class KerasIoVAE(keras.Model):
-    """keras-io's VAE class, unchanged but for the dense encoder/decoder below."""
-
-    def __init__(self, encoder, decoder, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.decoder = decoder
-        self.total_loss_tracker = keras.metrics.Mean(name="total_loss")
-        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
-
-    @property
-    def metrics(self):
-        return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
-
-    def train_step(self, data):
-        with tf.GradientTape() as tape:
-            z_mean, z_log_var, z = self.encoder(data)
-            reconstruction = self.decoder(z)
-            reconstruction_loss = ops.mean(
-                ops.sum(keras.losses.binary_crossentropy(data, reconstruction), axis=(1, 2))
-            )
-            kl_loss = -0.5 * (1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
-            kl_loss = ops.mean(ops.sum(kl_loss, axis=1))
-            total_loss = reconstruction_loss + kl_loss
-        grads = tape.gradient(total_loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
-        self.total_loss_tracker.update_state(total_loss)
-        self.reconstruction_loss_tracker.update_state(reconstruction_loss)
-        self.kl_loss_tracker.update_state(kl_loss)
-        return {m.name: m.result() for m in self.metrics}
-
-
-def keras_io_vae() -> keras.Model:
-    encoder_inputs = keras.Input(shape=(28, 28, 1))
-    x = layers.Flatten()(encoder_inputs)
-    x = layers.Dense(HIDDEN, activation="relu")(x)
-    z_mean = layers.Dense(LATENT, name="z_mean")(x)
-    z_log_var = layers.Dense(LATENT, name="z_log_var")(x)
-    z = Sampling()([z_mean, z_log_var])
-    encoder = keras.Model(encoder_inputs, [z_mean, z_log_var, z], name="encoder")
-    latent_inputs = keras.Input(shape=(LATENT,))
-    x = layers.Dense(HIDDEN, activation="relu")(latent_inputs)
-    x = layers.Dense(784, activation="sigmoid")(x)
-    decoder_outputs = layers.Reshape((28, 28, 1))(x)
-    decoder = keras.Model(latent_inputs, decoder_outputs, name="decoder")
-    vae = KerasIoVAE(encoder, decoder)
-    vae.compile(optimizer=keras.optimizers.Adam())
-    return vae
 
 
 # ---------------------------------------------------------------------------- timing
@@ -138,7 +76,7 @@ def main() -> None:
     )
     n = len(x_train)
 
-    baseline = keras_io_vae()
+    baseline = dense_vae((28, 28, 1), LATENT, HIDDEN)
     ours = vaecore.build_vae(
         {"input": (28, 28, 1), "latent": LATENT, "hidden": [HIDDEN], "name": "mnist_dense"}
     )

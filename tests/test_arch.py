@@ -138,8 +138,9 @@ def test_decode_hidden_needs_a_conv_model():
 def test_named_architectures_are_valid_and_copied():
     for name in list_architectures():
         validate_arch_def(get_architecture(name))
-    arch = get_architecture("cifar10_conv", latent=16)
+    arch = get_architecture("cifar10_conv", latent=16, name="cifar10_conv_z16")
     assert arch["latent"] == 16 and get_architecture("cifar10_conv")["latent"] != 16
+    assert arch["name"] == "cifar10_conv_z16"
     with pytest.raises(KeyError, match="cifar10_conv"):
         get_architecture("nope")
     with pytest.raises(ArchDefError, match="laten"):

@@ -94,21 +94,27 @@ def list_architectures() -> list[str]:
     return sorted(ARCHITECTURES)
 
 
-def get_architecture(name: str, **changes: Any) -> dict[str, Any]:
+def get_architecture(arch_name: str, /, **changes: Any) -> dict[str, Any]:
     """A copy of the named architecture, with ``changes`` applied to its fields.
+
+    ``arch_name`` is positional-only, so ``name`` itself can be changed:
+    ``get_architecture("cifar10_conv", latent=16, name="cifar10_conv_z16")``.
 
     Raises:
         KeyError: an unknown name (the message lists the known ones).
         ArchDefError: a change that makes the definition invalid.
     """
-    if name not in ARCHITECTURES:
-        raise KeyError(f"unknown architecture {name!r}; known: {', '.join(list_architectures())}")
+    if arch_name not in ARCHITECTURES:
+        raise KeyError(
+            f"unknown architecture {arch_name!r}; known: {', '.join(list_architectures())}"
+        )
     unknown = sorted(set(changes) - set(KNOWN_KEYS))
     if unknown:
         raise ArchDefError(
-            [f"arch_def has unknown field(s) {unknown}; known fields are {list(KNOWN_KEYS)}"], name
+            [f"arch_def has unknown field(s) {unknown}; known fields are {list(KNOWN_KEYS)}"],
+            arch_name,
         )
-    arch = copy.deepcopy(ARCHITECTURES[name])
+    arch = copy.deepcopy(ARCHITECTURES[arch_name])
     arch.update(copy.deepcopy(changes))
     validate_arch_def(arch)
     return arch

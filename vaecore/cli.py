@@ -658,24 +658,8 @@ def _training_data(cfg: dict[str, Any]):
         _say(cfg, f"no validation: the test split could not be read ({_one_line(str(err))})")
         test_ds = None
     steps = math.ceil(train_ds.num_examples / cfg["batch_size"])
-    return _with_length(train_ds, cfg), _with_length(test_ds, cfg), steps
-
-
-def _with_length(ds, cfg: dict[str, Any]):
-    """Tell tf.data how many batches a pipeline yields.
-
-    File pipelines have an unknown length; Keras then warns "Your input ran out
-    of data" at every epoch's end and cannot size an epoch. The count is exact:
-    ``num_examples`` is what the pipeline holds after the bad-file scan.
-    """
-    import tensorflow as tf
-
-    if ds is None:
-        return None
-    n = ds.num_examples
-    sized = ds.apply(tf.data.experimental.assert_cardinality(math.ceil(n / cfg["batch_size"])))
-    sized.num_examples = n
-    return sized
+    # load_dataset declares each pipeline's length, so Keras sizes epochs exactly.
+    return train_ds, test_ds, steps
 
 
 def versions() -> dict[str, str]:

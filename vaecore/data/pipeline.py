@@ -11,8 +11,14 @@
   ``tf.data.Dataset.random(rerandomize_each_iteration=True)``, so every epoch
   draws new Bernoulli samples, reproducibly when ``seed`` is given.
 
-A file that breaks between the scan and its epoch (deleted, rewritten) is dropped
-with a logged warning (``ignore_errors``) rather than stopping ``fit``.
+File pipelines declare their length (``assert_cardinality``): the scan knows how
+many good files there are, so Keras sizes each epoch exactly, shows a real progress
+bar and averages its metrics over the true batches only (with an unknown length,
+Keras 3 runs one extra, empty step per epoch and its metric means come out biased).
+A file that breaks between the scan and its epoch (deleted, rewritten) is named in a
+logged warning and dropped (``ignore_errors``); that epoch then ends with an error
+saying the dataset held fewer elements than declared. Re-run: the scan leaves the
+file out, and ``vaecore.train`` resumes from the last finished epoch.
 """
 
 from __future__ import annotations
@@ -115,7 +121,15 @@ def file_pipeline(
         ds = _decoded(ds, decode)
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder)))
     return _finish(ds, binarize, seed)
+
+
+def _batch_count(n: int, batch_size: int | None, drop_remainder: bool) -> int:
+    """How many elements a pipeline of ``n`` images yields once batched."""
+    if batch_size is None:
+        return n
+    return n // batch_size if drop_remainder else -(-n // batch_size)
 
 
 def _decoded(ds: tf.data.Dataset, decode) -> tf.data.Dataset:
