@@ -115,4 +115,62 @@ def test_compile_options_on_one_device():
         "steps_per_execution": 5,
     }
     assert compile_options(strategy, conv=False, steps_per_epoch=500)["steps_per_execution"] == 32
-    assert compile_options(strategy, conv=True, steps_per_epoch=500)["steps_per_execution"] == 1
+    assert compile_options(strategy, conv=True, steps_per_epoch=500)["steps_per_execution"] == 16
+    assert compile_options(strategy, conv=True, steps_per_epoch=3)["steps_per_execution"] == 3
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def test_multiworker_cli_run_with_two_local_workers(tmp_path):
+    """`vaecore train --strategy multiworker` on two worker processes of one machine.
+
+    Each process gets the same TF_CONFIG cluster and its own task index, as two
+    machines would; both must finish, the chief (worker 0) writes the run folder,
+    and its history holds finite per-epoch losses averaged over the two workers.
+    """
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(32):
+        Image.fromarray((rng.random((8, 8)) * 255).astype("uint8"), "L").save(
+            images / f"img_{i:02d}.png"
+        )
+    arch = tmp_path / "arch.json"
+    arch.write_text(json.dumps({"input": [8, 8, 1], "latent": 2, "hidden": [8], "name": "tiny"}))
+    cluster = {"worker": [f"localhost:{_free_port()}", f"localhost:{_free_port()}"]}
+    out = tmp_path / "run"
+    args = [
+        sys.executable, "-m", "vaecore", "train", "--dataset", "folder", "--path", str(images),
+        "--arch", str(arch), "--batch-size", "8", "--epochs", "2", "--strategy", "multiworker",
+        "--out", str(out), "--quiet",
+    ]  # fmt: skip
+    workers = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        env = dict(
+            os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3", TF_CONFIG=tf_config
+        )
+        workers.append(
+            subprocess.Popen(
+                args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            )
+        )
+    results = [w.communicate(timeout=300) for w in workers]
+    for w, (_, err) in zip(workers, results, strict=True):
+        assert w.returncode == 0, err[-3000:]
+    from vaecore import read_history
+
+    history = read_history(out)
+    assert history["epoch"] == [0, 1]
+    assert np.all(np.isfinite(history["loss"])) and np.all(np.isfinite(history["val_loss"]))
+    config = json.loads((out / "config.json").read_text())
+    assert config["strategy"] == "multiworker"
+    assert (out / "model.keras").exists()

@@ -131,10 +131,19 @@ def test_compile_defaults_depend_on_the_architecture():
     dense.compile()
     conv.compile()
     assert dense.jit_compile is True and dense.steps_per_execution == 32
-    assert conv.steps_per_execution == 1
+    assert conv.steps_per_execution == 16 and conv.jit_compile is False  # CPU-only here
     custom = build_vae(DENSE)
     custom.compile(jit_compile=False, steps_per_execution=4)
     assert custom.jit_compile is False and custom.steps_per_execution == 4
+
+
+def test_compile_inside_a_strategy_scope_turns_xla_and_multi_step_calls_off():
+    import tensorflow as tf
+
+    with tf.distribute.OneDeviceStrategy("/cpu:0").scope():
+        model = build_vae(DENSE)
+        model.compile()
+    assert model.jit_compile is False and model.steps_per_execution == 1
 
 
 def test_iwae_in_batches_equals_per_batch_calls(images):

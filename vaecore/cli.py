@@ -38,14 +38,6 @@ RUNTIME_KEYS = frozenset(
 )
 RECORD_KEYS = frozenset({"versions", "device", "replicas"})
 FILE_DATASETS = ("folder", "csv")
-# Keras 3.15's fit() averages each worker's logs with strategy.reduce("MEAN", v, axis=0),
-# which fails on scalar metrics (tensorflow/tensorflow#72388); VAE.train_step/test_step
-# returning shape-(1,) logs fixes it (checked with 2 local workers). Until vaecore.models
-# does that, the CLI stops with this message instead of Keras's traceback.
-MULTIWORKER_PENDING = (
-    "--strategy multiworker does not run yet with Keras 3: its fit() cannot average scalar "
-    "metrics across workers (tensorflow/tensorflow#72388); use --strategy mirrored on one machine"
-)
 EPOCH_LINE_KEYS = {
     "loss": "loss",
     "reconstruction_loss": "recon",
@@ -692,12 +684,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         describe_devices,
         get_strategy,
         is_chief,
-        read_tf_config,
     )
 
-    if cfg["strategy"] == "multiworker":
-        read_tf_config()  # its own, more useful error first
-        raise CliError(MULTIWORKER_PENDING)
     strategy = get_strategy(cfg["strategy"])
     keras.utils.set_random_seed(cfg["seed"])
     train_ds, test_ds, steps = _training_data(cfg)

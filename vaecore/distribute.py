@@ -153,7 +153,8 @@ def compile_options(strategy: tf.distribute.Strategy, conv: bool, steps_per_epoc
     """``jit_compile`` and ``steps_per_execution`` for :meth:`vaecore.VAE.compile` under ``strategy``.
 
     On one device: :meth:`VAE.compile`'s own choice (XLA and 32 batches per call for
-    dense models), with never more batches per call than an epoch has. Under any
+    dense models, Keras' XLA rule and 16 batches per call for conv models), with
+    never more batches per call than an epoch has. Under any
     other strategy both are off: with Keras 3.15 / TF 2.21, MirroredStrategy over two
     devices fails with XLA ("Trying to access resource .../replica_1 located in device
     CPU:1 from device CPU:0", an XLA known issue) and with steps_per_execution > 1
@@ -162,11 +163,10 @@ def compile_options(strategy: tf.distribute.Strategy, conv: bool, steps_per_epoc
     """
     if strategy is not tf.distribute.get_strategy() or strategy.num_replicas_in_sync > 1:
         return {"jit_compile": False, "steps_per_execution": 1}
-    if conv:
-        return {"jit_compile": "auto", "steps_per_execution": 1}
-    from vaecore.models import DENSE_STEPS_PER_EXECUTION
+    from vaecore.models import CONV_STEPS_PER_EXECUTION, DENSE_STEPS_PER_EXECUTION
 
+    per_call = CONV_STEPS_PER_EXECUTION if conv else DENSE_STEPS_PER_EXECUTION
     return {
         "jit_compile": "auto",
-        "steps_per_execution": max(1, min(DENSE_STEPS_PER_EXECUTION, steps_per_epoch)),
+        "steps_per_execution": max(1, min(per_call, steps_per_epoch)),
     }
