@@ -140,3 +140,82 @@ def test_image_to_png_upscales_crisply():
     pixels = png_pixels(vw.image_to_png(image, width=16))
     assert pixels.shape == (16, 16, 3)
     assert (pixels[:4, :4] == 255).all() and (pixels[4:, 4:] == 0).all()
+
+
+# ------------------------------------------------------------------ attribute_explorer
+CONV = {"input": (8, 8, 3), "latent": 4, "encode": [(4, 3, 2)], "name": "tiny_attr"}
+
+
+@pytest.fixture(scope="module")
+def two_models():
+    return {"beta = 1": build_vae(CONV, likelihood="gaussian", seed=0),
+            "beta = 5": build_vae(CONV, likelihood="gaussian", beta=5.0, seed=1)}
+
+
+@pytest.fixture(scope="module")
+def faces():
+    return np.random.default_rng(0).uniform(size=(5, 8, 8, 3)).astype("float32")
+
+
+def _vectors(models):
+    rng = np.random.default_rng(1)
+    return {name: {"Smiling": rng.normal(size=4), "Male": rng.normal(size=4)} for name in models}
+
+
+def test_attribute_explorer_decodes_code_plus_vectors_plus_offsets(two_models, faces):
+    vectors = _vectors(two_models)
+    ex = vw.attribute_explorer(two_models, faces, vectors, dims={"beta = 1": [2, 0], "beta = 5": [1]})
+    assert isinstance(ex, widgets.HBox) and ex.attributes == ["Smiling", "Male"]
+    m1 = two_models["beta = 1"]
+    z0 = np.asarray(m1.encode(faces[:1])[0])[0]
+    np.testing.assert_allclose(ex.z, z0, atol=1e-5)  # all sliders at 0: the reconstruction
+    before = ex.image.value
+
+    ex.update(face=3, strengths={"Smiling": 1.5}, offsets={2: -1.0})
+    z3 = np.asarray(m1.encode(faces[3:4])[0])[0]
+    expected = z3 + 1.5 * vectors["beta = 1"]["Smiling"]
+    expected[2] -= 1.0
+    np.testing.assert_allclose(ex.z, expected, atol=1e-5)
+    np.testing.assert_allclose(ex.decoded, np.asarray(m1.decode(expected[None].astype("float32")))[0], atol=1e-5)
+    assert ex.image.value != before and "Smiling +1.50" in ex.readout.value
+
+    ex.strength_sliders["Male"].value = -2.0  # a slider drag decodes too
+    np.testing.assert_allclose(ex.z, expected - 2.0 * vectors["beta = 1"]["Male"], atol=1e-5)
+
+
+def test_attribute_explorer_switching_model_uses_its_vectors_and_dims(two_models, faces):
+    vectors = _vectors(two_models)
+    ex = vw.attribute_explorer(two_models, faces, vectors, dims={"beta = 1": [2, 0], "beta = 5": [1]})
+    ex.update(offsets={0: 2.0}, strengths={"Male": 1.0})
+    ex.update(model="beta = 5")
+    assert ex.dims == (1,)
+    assert ex.latent_sliders[0].description == "z[1]" and ex.latent_sliders[1].layout.display == "none"
+    assert all(s.value == 0.0 for s in ex.latent_sliders)  # offsets reset with the model
+    m5 = two_models["beta = 5"]
+    z = np.asarray(m5.encode(faces[:1])[0])[0] + vectors["beta = 5"]["Male"]
+    np.testing.assert_allclose(ex.z, z, atol=1e-5)
+    np.testing.assert_allclose(ex.decoded, np.asarray(m5.decode(z[None].astype("float32")))[0], atol=1e-5)
+    ex.reset()
+    np.testing.assert_allclose(ex.z, np.asarray(m5.encode(faces[:1])[0])[0], atol=1e-5)
+
+
+def test_attribute_explorer_default_dims_and_errors(two_models, faces):
+    vectors = _vectors(two_models)
+    ex = vw.attribute_explorer(two_models, faces, vectors, max_sliders=2)
+    assert len(ex.dims) == 2 and len(ex.latent_sliders) == 2
+    with pytest.raises(ValueError, match="no attribute vectors"):
+        vw.attribute_explorer(two_models, faces, {"beta = 1": vectors["beta = 1"]})
+    with pytest.raises(ValueError, match="expected"):
+        vw.attribute_explorer(two_models, faces, {"beta = 1": vectors["beta = 1"],
+                                                  "beta = 5": {"Smiling": np.zeros(4)}})
+    with pytest.raises(ValueError, match="length"):
+        vw.attribute_explorer(two_models, faces, {n: {"Smiling": np.zeros(3), "Male": np.zeros(3)}
+                                                  for n in two_models})
+    with pytest.raises(ValueError, match="dims"):
+        vw.attribute_explorer(two_models, faces, vectors, dims={"beta = 1": [9]})
+    with pytest.raises(ValueError, match="unknown model"):
+        ex.update(model="beta = 3")
+    with pytest.raises(ValueError, match="unknown attributes"):
+        ex.update(strengths={"Bald": 1.0})
+    with pytest.raises(ValueError, match="no slider"):
+        ex.update(offsets={max(set(range(4)) - set(ex.dims)): 1.0})

@@ -9,7 +9,8 @@ The book's chapters import it instead of repeating model code::
 Modules, one job each: ``arch`` (checked architecture dicts), ``architectures``
 (the book's named dicts), ``models`` (the VAE), ``losses`` (KL, likelihoods,
 ELBO, IWAE), ``training`` (resumable fit), ``callbacks`` (epoch timing, sample
-snapshots and GIFs), ``diagnostics`` (test ELBO, NLL, bits/dim, KL per unit),
+snapshots and GIFs), ``diagnostics`` (test ELBO, NLL, bits/dim, KL per unit), ``disentangle``
+(single-dimension AUROCs against attributes),
 ``summary`` (layer tables),
 ``data`` (datasets as tf.data pipelines), ``toolbox`` (encode / interpolate /
 translate), ``plots`` (matplotlib figures), ``interactive`` (rotatable plotly 3-D scatters),
@@ -23,7 +24,7 @@ import os
 # notebook's first output; a reader who wants it sets the variable themselves.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from vaecore import callbacks, data, diagnostics, losses, summary  # noqa: E402
+from vaecore import callbacks, data, diagnostics, disentangle, losses, summary  # noqa: E402
 from vaecore.arch import ArchDefError, validate_arch_def  # noqa: E402
 from vaecore.architectures import get_architecture, list_architectures  # noqa: E402
 from vaecore.config import fast_mode, run_dir  # noqa: E402
@@ -37,6 +38,7 @@ __all__ = [
     "ArchDefError",
     "callbacks",
     "diagnostics",
+    "disentangle",
     "get_architecture",
     "list_architectures",
     "summary",
