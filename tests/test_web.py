@@ -1,0 +1,163 @@
+"""vaecore.web: exported decoders match Keras, in NumPy and in the JavaScript runtime (node).
+
+The browser itself is tested in tests/test_browser.py; here the same runtime file runs
+under node, which CI installs, so the JavaScript maths is checked without a browser.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from vaecore import build_vae, web
+from vaecore.toolbox import decode_latents
+
+ARCHS = {
+    "dense": {"input": (28, 28, 1), "latent": 2, "hidden": [32, 16], "name": "web_dense"},
+    "conv_k4_bn_leaky": {
+        "input": (16, 16, 3), "latent": 5, "encode": [(6, 4, 2), (8, 4, 2)],
+        "batch_norm": True, "activation": "leaky_relu", "name": "web_conv_a",
+    },
+    "conv_k3_k5_hidden_gelu": {
+        "input": (12, 12, 3), "latent": 4, "encode": [(4, 3, 2), (6, 5, 1), (5, 3, 3)],
+        "hidden": [7], "activation": "gelu", "name": "web_conv_b",
+    },
+}  # fmt: skip
+TOLERANCE = {"float32": 1e-4, "float16": 2 / 255, "int8": 4 / 255}
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, np.float64)))
+
+
+@pytest.fixture(scope="module", params=sorted(ARCHS))
+def model(request):
+    vae = build_vae(ARCHS[request.param], seed=1)
+    rng = np.random.default_rng(1)
+    for layer in vae.decoder.layers + vae.encoder.layers:
+        # Glorot kernels as built; biases and batch-norm parameters made non-trivial
+        for w in layer.weights:
+            if len(w.shape) == 1:
+                w.assign(rng.normal(0, 0.3, w.shape).astype("float32"))
+        if hasattr(layer, "moving_variance"):
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape))
+    return vae
+
+
+@pytest.mark.parametrize("precision", sorted(TOLERANCE))
+def test_numpy_runtime_matches_keras_decode(model, precision):
+    z = np.random.default_rng(2).normal(size=(3, model.latent_dim)).astype("float32")
+    keras_images = decode_latents(model, z)
+    spec = web.decoder_spec(model, precision)
+    mine = np.stack([_sigmoid(web.run_network(spec, code)) for code in z]).reshape(
+        keras_images.shape
+    )
+    assert spec["output_shape"] == list(keras_images.shape[1:])
+    assert np.abs(mine - keras_images).max() <= TOLERANCE[precision]
+
+
+def test_numpy_runtime_matches_keras_encoder(model):
+    x = np.random.default_rng(3).random((2, *model.arch_def["input"])).astype("float32")
+    spec = web.encoder_spec(model, "float32")
+    mine = np.stack([web.run_network(spec, image) for image in x])
+    np.testing.assert_allclose(mine, model.encode(x)[0].numpy(), atol=1e-4)
+
+
+def test_int8_is_a_quarter_and_float16_half_of_float32(model):
+    sizes = {p: len(web.decoder_spec(model, p)["blob"]) for p in TOLERANCE}
+    assert sizes["float16"] < 0.6 * sizes["float32"]
+    assert sizes["int8"] < 0.6 * sizes["float16"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("CI"), reason="no node")
+def test_javascript_runtime_matches_keras(model, tmp_path):
+    """The file the pages inline, run under node, against the Keras decoder."""
+    runtime = resources.files("vaecore").joinpath("static/vaecore_web.js")
+    z = np.random.default_rng(4).normal(size=(2, model.latent_dim)).astype("float32")
+    keras_images = decode_latents(model, z)
+    spec = web.decoder_spec(model, "float16")
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    script = (
+        "const api = require(process.argv[1]);"
+        "const fs = require('fs');"
+        "const net = new api.Network(JSON.parse(fs.readFileSync(process.argv[2], 'utf8')));"
+        "const zs = JSON.parse(process.argv[3]);"
+        "console.log(JSON.stringify(zs.map(z => Array.from(net.run(Float32Array.from(z))))));"
+    )
+    out = subprocess.run(
+        ["node", "-e", script, str(runtime), str(tmp_path / "spec.json"), json.dumps(z.tolist())],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    js = _sigmoid(json.loads(out.stdout)).reshape(keras_images.shape)
+    assert np.abs(js - keras_images).max() <= 2 / 255
+    numpy_images = np.stack([_sigmoid(web.run_network(spec, code)) for code in z])
+    np.testing.assert_allclose(js, numpy_images.reshape(js.shape), atol=1e-5)
+
+
+def test_explorer_html_is_self_contained(model, tmp_path):
+    rng = np.random.default_rng(5)
+    z_ref = rng.normal(size=(300, model.latent_dim)).astype("float32")
+    labels = rng.integers(0, 4, 300)
+    ex = web.latent_explorer(model, z_ref, labels, class_names=["a", "b", "c", "d"], max_points=100)
+    page = ex._repr_html_()
+    assert 'vaecoreWeb.mount("' + ex.element_id in page
+    assert web.runtime_js()[:200] in page
+    assert not re.search(r"https?://", page), "an explorer must not reach the network"
+    assert ex.check_error <= 2
+    assert len(ex.spec["map"]["points"]) == 100 and ex.spec["map"]["names"] == ["a", "b", "c", "d"]
+    assert ex.spec["map"]["view"] == ("3d" if model.latent_dim == 3 else "2d")
+    assert len(ex.spec["check"]["codes"]) == 3
+    saved = ex.save(tmp_path / "x.html").read_text()
+    assert saved.startswith("<!doctype html>") and ex.element_id in saved
+    assert ex.size_bytes == len(page.encode())
+
+
+def test_explorer_arguments_are_checked(model):
+    latent = model.latent_dim
+    with pytest.raises(ValueError, match="z_ref must be"):
+        web.latent_explorer(model, np.zeros((4, latent + 1)))
+    with pytest.raises(ValueError, match="dims"):
+        web.latent_explorer(model, dims=[0, 0])
+    with pytest.raises(ValueError, match="needs z_ref"):
+        web.latent_explorer(model, view="2d")
+    with pytest.raises(ValueError, match="precision"):
+        web.latent_explorer(model, precision="int4")
+    if tuple(model.arch_def["input"]) != (28, 28, 1):
+        with pytest.raises(ValueError, match="draw=True"):
+            web.latent_explorer(model, draw=True)
+    else:
+        ex = web.latent_explorer(model, draw=True)
+        assert ex.spec["encoder"]["output_shape"] == [latent]
+
+
+def test_auto_precision_picks_int8_for_big_decoders(monkeypatch, model):
+    monkeypatch.setattr(web, "AUTO_INT8_BYTES", 10)
+    ex = web.latent_explorer(model)
+    assert ex.spec["precision"] in ("int8", "float16")
+    if ex.spec["precision"] == "int8":
+        assert ex.check_error <= 4
+    monkeypatch.setattr(web, "AUTO_INT8_BYTES", 10**9)
+    assert web.latent_explorer(model).spec["precision"] == "float16"
+
+
+def test_unsupported_layers_are_refused():
+    import keras
+
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dropout(0.1)])
+    with pytest.raises(ValueError, match="no in-page implementation"):
+        web.export_network(net)
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    with pytest.raises(ValueError, match="softmax"):
+        web.export_network(net)
+
+
+def test_runtime_ships_as_package_data():
+    root = resources.files("vaecore")
+    assert root.joinpath("static/vaecore_web.js").is_file()
+    text = open(os.path.join(os.path.dirname(__file__), "..", "pyproject.toml")).read()
+    assert '"static/*.js"' in text

@@ -1,0 +1,488 @@
+/* vaecore in-page decoder runtime and latent explorer (MIT, part of vaecore).
+ *
+ * Why our own runtime and not TensorFlow.js or onnxruntime-web: the book's decoders
+ * use five operations (dense, conv2d, conv2d-transpose with 'same' padding, a folded
+ * batch norm, pointwise activations). Written out here they are about 150 lines with
+ * no dependency: the runtime is inlined into every explorer output (about 20 kB), so
+ * an explorer works in the rendered book, in Jupyter and in Colab with no kernel,
+ * no network and nothing to vendor; TensorFlow.js would add 1-3 MB of script per page
+ * (or a CDN), and onnxruntime-web a WebAssembly file that must be served beside it.
+ *
+ * Layout: activations are NHWC Float32Arrays of one image; weights arrive as one
+ * base64 blob of float32, float16 or int8 (per-output-channel scale) tensors,
+ * exported by vaecore.web with the kernels already reordered so that every inner
+ * loop runs over output channels, contiguously in memory.
+ */
+(function (root) {
+  "use strict";
+  var VERSION = "1";
+  if (root.vaecoreWeb && root.vaecoreWeb.version === VERSION) {
+    if (typeof module !== "undefined" && module.exports) module.exports = root.vaecoreWeb;
+    return;
+  }
+
+  // ------------------------------------------------------------------ weights
+  var HALF = null;
+  function halfTable() {
+    if (HALF) return HALF;
+    HALF = new Float32Array(65536);
+    for (var h = 0; h < 65536; h++) {
+      var s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 31, f = h & 1023, v;
+      if (e === 0) v = f * Math.pow(2, -24);
+      else if (e === 31) v = f ? NaN : Infinity;
+      else v = (1 + f / 1024) * Math.pow(2, e - 15);
+      HALF[h] = s * v;
+    }
+    return HALF;
+  }
+
+  function b64bytes(text) {
+    if (typeof atob === "undefined") return new Uint8Array(Buffer.from(text, "base64"));
+    var bin = atob(text), n = bin.length, out = new Uint8Array(n);
+    for (var i = 0; i < n; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+
+  function tensor(blob, t) {
+    var n = 1, i;
+    for (i = 0; i < t.shape.length; i++) n *= t.shape[i];
+    var out = new Float32Array(n);
+    if (t.dtype === "f32") {
+      out.set(new Float32Array(blob.buffer.slice(t.offset, t.offset + 4 * n)));
+    } else if (t.dtype === "f16") {
+      var half = new Uint16Array(blob.buffer.slice(t.offset, t.offset + 2 * n)), tab = halfTable();
+      for (i = 0; i < n; i++) out[i] = tab[half[i]];
+    } else if (t.dtype === "i8") {
+      var q = new Int8Array(blob.buffer.slice(t.offset, t.offset + n));
+      var scale = t.scale, m = scale.length;
+      for (i = 0; i < n; i++) out[i] = q[i] * scale[i % m];
+    } else {
+      throw new Error("vaecore: unknown tensor dtype " + t.dtype);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ ops
+  function erf(x) { // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7
+    var s = x < 0 ? -1 : 1;
+    x = Math.abs(x);
+    var t = 1 / (1 + 0.3275911 * x);
+    var y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+    return s * y;
+  }
+  var ACT = {
+    linear: null,
+    relu: function (x) { return x > 0 ? x : 0; },
+    relu6: function (x) { return x > 0 ? (x < 6 ? x : 6) : 0; },
+    leaky_relu: function (x, a) { return x > 0 ? x : a * x; },
+    elu: function (x) { return x > 0 ? x : Math.exp(x) - 1; },
+    selu: function (x) { return 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * (Math.exp(x) - 1)); },
+    sigmoid: function (x) { return 1 / (1 + Math.exp(-x)); },
+    tanh: Math.tanh,
+    softplus: function (x) { return x > 20 ? x : Math.log1p(Math.exp(x)); },
+    silu: function (x) { return x / (1 + Math.exp(-x)); },
+    gelu: function (x) { return 0.5 * x * (1 + erf(x / Math.SQRT2)); },
+    gelu_tanh: function (x) { return 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); },
+  };
+
+  function activate(y, name, alpha) {
+    if (!name || name === "linear") return y;
+    var f = ACT[name];
+    if (f === undefined) throw new Error("vaecore: unknown activation " + name);
+    var n = y.length, i;
+    if (name === "relu") { for (i = 0; i < n; i++) if (y[i] < 0) y[i] = 0; return y; }
+    for (i = 0; i < n; i++) y[i] = f(y[i], alpha);
+    return y;
+  }
+
+  function dense(x, L) { // W: (in, out)
+    var nin = L.nin, nout = L.nout, W = L.W, y = new Float32Array(nout), i, j;
+    y.set(L.b);
+    for (i = 0; i < nin; i++) {
+      var a = x[i];
+      if (a === 0) continue;
+      var r = i * nout;
+      for (j = 0; j < nout; j++) y[j] += a * W[r + j];
+    }
+    return y;
+  }
+
+  function samePad(size, stride, k) { // TensorFlow 'SAME': the padding before
+    var out = Math.ceil(size / stride);
+    return Math.floor(Math.max((out - 1) * stride + k - size, 0) / 2);
+  }
+
+  function conv(x, s, L) { // W: (kh, kw, cin, cout); 'same' padding
+    var H = s[0], Wd = s[1], ci = s[2], co = L.cout, kh = L.k[0], kw = L.k[1], sh = L.s[0], sw = L.s[1];
+    var Ho = Math.ceil(H / sh), Wo = Math.ceil(Wd / sw), pt = samePad(H, sh, kh), pl = samePad(Wd, sw, kw);
+    var W = L.W, b = L.b, y = new Float32Array(Ho * Wo * co);
+    for (var oy = 0; oy < Ho; oy++) for (var ox = 0; ox < Wo; ox++) {
+      var yo = (oy * Wo + ox) * co, c;
+      for (c = 0; c < co; c++) y[yo + c] = b[c];
+      for (var ky = 0; ky < kh; ky++) {
+        var iy = oy * sh + ky - pt;
+        if (iy < 0 || iy >= H) continue;
+        for (var kx = 0; kx < kw; kx++) {
+          var ix = ox * sw + kx - pl;
+          if (ix < 0 || ix >= Wd) continue;
+          var xo = (iy * Wd + ix) * ci, wo = (ky * kw + kx) * ci * co;
+          for (var i = 0; i < ci; i++) {
+            var a = x[xo + i];
+            if (a === 0) continue;
+            var wb = wo + i * co;
+            for (c = 0; c < co; c++) y[yo + c] += a * W[wb + c];
+          }
+        }
+      }
+    }
+    return [y, [Ho, Wo, co]];
+  }
+
+  function convT(x, s, L) { // W: (kh, kw, cin, cout); 'same' padding: output = input * stride
+    var H = s[0], Wd = s[1], ci = s[2], co = L.cout, kh = L.k[0], kw = L.k[1], sh = L.s[0], sw = L.s[1];
+    var Ho = H * sh, Wo = Wd * sw;
+    var pt = Math.floor(Math.max(kh - sh, 0) / 2), pl = Math.floor(Math.max(kw - sw, 0) / 2);
+    var W = L.W, b = L.b, y = new Float32Array(Ho * Wo * co), p, c;
+    for (p = 0; p < Ho * Wo; p++) for (c = 0; c < co; c++) y[p * co + c] = b[c];
+    for (var iy = 0; iy < H; iy++) for (var ix = 0; ix < Wd; ix++) {
+      var xo = (iy * Wd + ix) * ci;
+      for (var ky = 0; ky < kh; ky++) {
+        var oy = iy * sh + ky - pt;
+        if (oy < 0 || oy >= Ho) continue;
+        for (var kx = 0; kx < kw; kx++) {
+          var ox = ix * sw + kx - pl;
+          if (ox < 0 || ox >= Wo) continue;
+          var yo = (oy * Wo + ox) * co, wo = (ky * kw + kx) * ci * co;
+          for (var i = 0; i < ci; i++) {
+            var a = x[xo + i];
+            if (a === 0) continue;
+            var wb = wo + i * co;
+            for (c = 0; c < co; c++) y[yo + c] += a * W[wb + c];
+          }
+        }
+      }
+    }
+    return [y, [Ho, Wo, co]];
+  }
+
+  function affine(x, L) { // a batch norm folded to scale * x + shift, per channel
+    var c = L.scale.length, n = x.length;
+    for (var i = 0; i < n; i++) x[i] = x[i] * L.scale[i % c] + L.shift[i % c];
+    return x;
+  }
+
+  /** A network from its exported spec: `net.run(Float32Array)` -> Float32Array. */
+  function Network(spec) {
+    var blob = b64bytes(spec.blob);
+    this.spec = spec;
+    this.layers = spec.layers.map(function (l) {
+      var L = Object.assign({}, l);
+      ["W", "b", "scale", "shift"].forEach(function (key) {
+        if (l[key] !== undefined) L[key] = tensor(blob, spec.tensors[l[key]]);
+      });
+      return L;
+    });
+  }
+  Network.prototype.run = function (input) {
+    var x = Float32Array.from(input), shape = this.spec.input_shape.slice(), r;
+    for (var i = 0; i < this.layers.length; i++) {
+      var L = this.layers[i];
+      if (L.op === "dense") { x = dense(x, L); shape = [L.nout]; }
+      else if (L.op === "reshape") { shape = L.shape.slice(); }
+      else if (L.op === "conv") { r = conv(x, shape, L); x = r[0]; shape = r[1]; }
+      else if (L.op === "conv_t") { r = convT(x, shape, L); x = r[0]; shape = r[1]; }
+      else if (L.op === "affine") { x = affine(x, L); }
+      else if (L.op !== "act") throw new Error("vaecore: unknown op " + L.op);
+      if (L.act) activate(x, L.act, L.alpha);
+    }
+    return x;
+  };
+
+  var api = { version: VERSION, Network: Network, explorers: [] };
+  root.vaecoreWeb = api;
+  if (typeof module !== "undefined" && module.exports) module.exports = api;
+  if (typeof document === "undefined") return;
+
+  // ------------------------------------------------------------------ explorer UI
+  var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+  function el(tag, attrs, parent) {
+    var e = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "style") e.style.cssText = attrs[k];
+      else if (k === "text") e.textContent = attrs[k];
+      else e.setAttribute(k, attrs[k]);
+    }
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+
+  function paint(canvas, img, shape) { // img in [0, 1], NHWC
+    var H = shape[0], W = shape[1], C = shape[2], ctx = canvas.getContext("2d");
+    var data = ctx.createImageData(W, H), d = data.data;
+    for (var p = 0; p < H * W; p++) {
+      for (var c = 0; c < 3; c++) {
+        var v = img[p * C + (C === 1 ? 0 : c)];
+        d[4 * p + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+      }
+      d[4 * p + 3] = 255;
+    }
+    ctx.putImageData(data, 0, 0);
+  }
+
+  function sigmoidAll(x) { for (var i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i])); return x; }
+
+  function Explorer(root, spec) {
+    var self = this;
+    this.root = root;
+    this.spec = spec;
+    this.decoder = new Network(spec.decoder);
+    this.encoder = spec.encoder ? new Network(spec.encoder) : null;
+    this.z = Float32Array.from(spec.base);
+    this.shape = spec.decoder.output_shape;
+    this.rot = { a: 0.6, b: 0.35 };
+    root.style.cssText = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;font:13px sans-serif;margin:6px 0";
+    // sliders
+    var left = el("div", { style: "min-width:230px" }, root);
+    el("div", { text: "Latent values", style: "font-weight:bold;margin-bottom:4px" }, left);
+    this.sliders = spec.dims.map(function (d, j) {
+      var row = el("div", { style: "display:flex;align-items:center;gap:6px;margin:2px 0" }, left);
+      el("code", { text: "z[" + d + "]", style: "width:44px" }, row);
+      var lim = spec.limits[j];
+      var s = el("input", { type: "range", min: -lim, max: lim, step: spec.step, value: spec.base[d], "data-dim": d, "aria-label": "z[" + d + "]", style: "width:140px" }, row);
+      var out = el("code", { text: Number(spec.base[d]).toFixed(2), style: "width:40px" }, row);
+      s.addEventListener("input", function () { self.z[d] = parseFloat(s.value); out.textContent = self.z[d].toFixed(2); self.refresh(); });
+      s._readout = out;
+      return s;
+    });
+    var buttons = el("div", { style: "margin-top:6px;display:flex;gap:6px" }, left);
+    el("button", { text: "Reset", type: "button" }, buttons).addEventListener("click", function () { self.setZ(spec.base); });
+    el("button", { text: "Random z ~ N(0, I)", type: "button" }, buttons).addEventListener("click", function () {
+      var z = Float32Array.from(spec.base);
+      spec.dims.forEach(function (d) { var u = 1 - Math.random(), v = Math.random(); z[d] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); });
+      self.setZ(z);
+    });
+    // decoded image
+    var mid = el("div", {}, root);
+    el("div", { text: "Decoded image", style: "font-weight:bold;margin-bottom:4px" }, mid);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + spec.image_width + "px;image-rendering:pixelated;border:1px solid #ccc;display:block" }, mid);
+    this.readout = el("div", { style: "margin-top:4px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-readout" }, mid);
+    this.check = el("div", { style: "color:#555;font-size:11px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-check" }, mid);
+    // map of reference codes
+    if (spec.map) {
+      var right = el("div", {}, root);
+      el("div", { text: spec.map.view === "3d" ? "Where z sits (drag to rotate)" : "Where z sits (click to move z)", style: "font-weight:bold;margin-bottom:4px" }, right);
+      this.map = el("canvas", { width: 360, height: 320, "class": "vaecore-map", style: "border:1px solid #ccc;display:block;cursor:" + (spec.map.view === "3d" ? "grab" : "crosshair") }, right);
+      var legend = el("div", { style: "display:flex;flex-wrap:wrap;gap:6px;max-width:360px;margin-top:4px;font-size:11px" }, right);
+      (spec.map.names || []).forEach(function (name, i) {
+        var item = el("span", {}, legend);
+        el("span", { text: "\u25CF ", style: "color:" + PALETTE[i % 10] }, item);
+        item.appendChild(document.createTextNode(name));
+      });
+      this._setupMap();
+    }
+    // drawing pad: the encoder runs in the page
+    if (this.encoder) {
+      var pad = el("div", {}, root);
+      el("div", { text: "Draw a digit", style: "font-weight:bold;margin-bottom:4px" }, pad);
+      this.pad = el("canvas", { width: 196, height: 196, "class": "vaecore-pad", style: "background:#000;border:1px solid #ccc;display:block;touch-action:none;cursor:crosshair" }, pad);
+      var pb = el("div", { style: "margin-top:4px;display:flex;gap:6px;align-items:center" }, pad);
+      el("button", { text: "Clear", type: "button" }, pb).addEventListener("click", function () { self.clearPad(); });
+      this.seen = el("canvas", { width: 28, height: 28, title: "what the encoder sees", style: "width:56px;image-rendering:pixelated;border:1px solid #ccc" }, pb);
+      el("span", { text: "encoder input", style: "font-size:11px;color:#555" }, pb);
+      this._setupPad();
+    }
+    this.refresh();
+    this._selfCheck();
+    api.explorers.push(this);
+    root.vaecore = this;
+    root.setAttribute("data-ready", "1");
+  }
+
+  Explorer.prototype.decode = function (z) {
+    var t0 = performance.now();
+    var out = sigmoidAll(this.decoder.run(z));
+    this.lastMs = performance.now() - t0;
+    return out;
+  };
+
+  Explorer.prototype.setZ = function (z) {
+    var self = this;
+    for (var i = 0; i < this.z.length; i++) this.z[i] = z[i];
+    this.sliders.forEach(function (s) {
+      var d = +s.getAttribute("data-dim");
+      s.value = self.z[d];
+      s._readout.textContent = self.z[d].toFixed(2);
+    });
+    this.refresh();
+  };
+
+  Explorer.prototype.refresh = function () {
+    this.image = this.decode(this.z);
+    paint(this.canvas, this.image, this.shape);
+    var shown = Array.prototype.slice.call(this.z, 0, 8).map(function (v) { return v.toFixed(2); }).join(", ");
+    this.readout.innerHTML = "<code>z = [" + shown + (this.z.length > 8 ? ", ..." : "") + "]</code><br>decoded in " + this.lastMs.toFixed(1) + " ms in your browser";
+    this.root.setAttribute("data-z", JSON.stringify(Array.from(this.z)));
+    if (this.map) this.drawMap();
+  };
+
+  Explorer.prototype._selfCheck = function () { // browser decode vs Keras decode, stored at export
+    var chk = this.spec.check;
+    if (!chk) return;
+    var worst = 0, n = chk.codes.length, size = chk.images[0].length;
+    for (var k = 0; k < n; k++) {
+      var img = this.decode(Float32Array.from(chk.codes[k])), ref = b64bytes(chk.images[k]);
+      for (var i = 0; i < size; i++) worst = Math.max(worst, Math.abs(Math.round(Math.min(1, Math.max(0, img[i])) * 255) - ref[i]));
+    }
+    this.checkError = worst;
+    this.root.setAttribute("data-check-error", String(worst));
+    this.check.textContent = "Runs in this page (" + this.spec.precision + " weights): on " + n + " codes it matches the Keras decoder within " + worst + "/255 per pixel.";
+  };
+
+  // 2-D: x, y of the first two slider dims; 3-D: rotated orthographic projection.
+  Explorer.prototype._project = function (p) {
+    var m = this.spec.map, r = this.rot;
+    if (m.view !== "3d") return [p[0], p[1], 0];
+    var ca = Math.cos(r.a), sa = Math.sin(r.a), cb = Math.cos(r.b), sb = Math.sin(r.b);
+    var x = ca * p[0] - sa * p[1], y0 = sa * p[0] + ca * p[1];
+    var y = cb * p[2] - sb * y0, depth = sb * p[2] + cb * y0;
+    return [x, y, depth];
+  };
+
+  Explorer.prototype._setupMap = function () {
+    var self = this, m = this.spec.map, cv = this.map, drag = null;
+    var lim = 0;
+    m.lo.forEach(function (v, i) { lim = Math.max(lim, Math.abs(v), Math.abs(m.hi[i])); });
+    this.mapScale = m.view === "3d" ? 0.5 * Math.min(cv.width, cv.height) / (lim * 1.5) : null;
+    cv.addEventListener("pointerdown", function (e) {
+      if (m.view === "3d") { drag = [e.clientX, e.clientY, self.rot.a, self.rot.b]; cv.setPointerCapture(e.pointerId); return; }
+      var rect = cv.getBoundingClientRect(), px = (e.clientX - rect.left) * cv.width / rect.width, py = (e.clientY - rect.top) * cv.height / rect.height;
+      var z = Float32Array.from(self.z), d = m.dims;
+      z[d[0]] = m.lo[0] + (px - 30) / (cv.width - 40) * (m.hi[0] - m.lo[0]);
+      z[d[1]] = m.hi[1] - (py - 10) / (cv.height - 40) * (m.hi[1] - m.lo[1]);
+      self.setZ(z);
+    });
+    cv.addEventListener("pointermove", function (e) {
+      if (!drag) return;
+      self.rot.a = drag[2] + (e.clientX - drag[0]) * 0.01;
+      self.rot.b = drag[3] + (e.clientY - drag[1]) * 0.01;
+      self.drawMap();
+    });
+    cv.addEventListener("pointerup", function () { drag = null; });
+  };
+
+  Explorer.prototype._toCanvas = function (p) {
+    var m = this.spec.map, cv = this.map;
+    if (m.view === "3d") {
+      var q = this._project(p);
+      return [cv.width / 2 + q[0] * this.mapScale, cv.height / 2 - q[1] * this.mapScale, q[2]];
+    }
+    return [30 + (p[0] - m.lo[0]) / (m.hi[0] - m.lo[0]) * (cv.width - 40),
+      10 + (m.hi[1] - p[1]) / (m.hi[1] - m.lo[1]) * (cv.height - 40), 0];
+  };
+
+  Explorer.prototype.drawMap = function () {
+    var m = this.spec.map, cv = this.map, ctx = cv.getContext("2d"), self = this, i;
+    ctx.clearRect(0, 0, cv.width, cv.height);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, cv.width, cv.height);
+    ctx.strokeStyle = "#888"; ctx.fillStyle = "#333"; ctx.lineWidth = 1; ctx.font = "11px sans-serif";
+    if (m.view === "3d") {
+      var L = Math.max.apply(null, m.hi.map(Math.abs).concat(m.lo.map(Math.abs)));
+      [[L, 0, 0], [0, L, 0], [0, 0, L]].forEach(function (axis, k) {
+        var a = self._toCanvas([0, 0, 0]), b = self._toCanvas(axis);
+        ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
+        ctx.fillText("z[" + m.dims[k] + "]", b[0] + 3, b[1]);
+      });
+    } else {
+      var o = this._toCanvas([m.lo[0], m.lo[1]]), e = this._toCanvas([m.hi[0], m.hi[1]]);
+      ctx.strokeRect(o[0], e[1], e[0] - o[0], o[1] - e[1]);
+      ctx.fillText("z[" + m.dims[0] + "]", (o[0] + e[0]) / 2, cv.height - 8);
+      ctx.save(); ctx.translate(11, (o[1] + e[1]) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText("z[" + m.dims[1] + "]", 0, 0); ctx.restore();
+    }
+    var pts = m.points, n = pts.length, proj = new Array(n);
+    for (i = 0; i < n; i++) proj[i] = this._toCanvas(pts[i]);
+    var order = Array.from({ length: n }, function (_, k) { return k; });
+    if (m.view === "3d") order.sort(function (a, b) { return proj[a][2] - proj[b][2]; });
+    ctx.globalAlpha = 0.55;
+    order.forEach(function (k) {
+      ctx.fillStyle = m.labels ? PALETTE[m.labels[k] % 10] : "#1f77b4";
+      ctx.fillRect(proj[k][0] - 1.2, proj[k][1] - 1.2, 2.4, 2.4);
+    });
+    ctx.globalAlpha = 1;
+    var here = this._toCanvas(m.dims.map(function (d) { return self.z[d]; }));
+    this.markerXY = [here[0], here[1]];
+    ctx.strokeStyle = "#fff"; ctx.lineWidth = 5;
+    ctx.beginPath(); ctx.moveTo(here[0] - 7, here[1] - 7); ctx.lineTo(here[0] + 7, here[1] + 7); ctx.moveTo(here[0] + 7, here[1] - 7); ctx.lineTo(here[0] - 7, here[1] + 7); ctx.stroke();
+    ctx.strokeStyle = "#000"; ctx.lineWidth = 2.5; ctx.stroke();
+  };
+
+  // Drawing pad: the drawing is cropped, scaled into a 20 x 20 box and centred on its
+  // centre of mass in 28 x 28, as MNIST's digits were, then encoded to z_mean.
+  Explorer.prototype._setupPad = function () {
+    var self = this, cv = this.pad, ctx = cv.getContext("2d"), down = false, last = null;
+    this.clearPad(true);
+    function at(e) { var r = cv.getBoundingClientRect(); return [(e.clientX - r.left) * cv.width / r.width, (e.clientY - r.top) * cv.height / r.height]; }
+    cv.addEventListener("pointerdown", function (e) { down = true; last = at(e); cv.setPointerCapture(e.pointerId); self.stroke(last, last); });
+    cv.addEventListener("pointermove", function (e) { if (!down) return; var p = at(e); self.stroke(last, p); last = p; });
+    cv.addEventListener("pointerup", function () { down = false; self.encodeDrawing(); });
+    ctx.lineCap = "round";
+  };
+
+  Explorer.prototype.clearPad = function (quiet) {
+    var ctx = this.pad.getContext("2d");
+    ctx.fillStyle = "#000"; ctx.fillRect(0, 0, this.pad.width, this.pad.height);
+    if (!quiet) this.seen.getContext("2d").clearRect(0, 0, 28, 28);
+  };
+
+  Explorer.prototype.stroke = function (a, b) {
+    var ctx = this.pad.getContext("2d");
+    ctx.strokeStyle = "#fff"; ctx.lineWidth = 16; ctx.lineCap = "round";
+    ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
+  };
+
+  Explorer.prototype.padImage = function () {
+    var cv = this.pad, W = cv.width, H = cv.height, src = cv.getContext("2d").getImageData(0, 0, W, H).data;
+    var x0 = W, y0 = H, x1 = -1, y1 = -1, x, y;
+    for (y = 0; y < H; y++) for (x = 0; x < W; x++) if (src[4 * (y * W + x)] > 20) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+    var img = new Float32Array(28 * 28);
+    if (x1 < 0) return img;
+    var side = Math.max(x1 - x0 + 1, y1 - y0 + 1), f = 20 / side;
+    var tmp = document.createElement("canvas"); tmp.width = 28; tmp.height = 28;
+    var t = tmp.getContext("2d");
+    t.imageSmoothingEnabled = true; t.imageSmoothingQuality = "high";
+    var w = (x1 - x0 + 1) * f, h = (y1 - y0 + 1) * f;
+    t.drawImage(cv, x0, y0, x1 - x0 + 1, y1 - y0 + 1, 0, 0, w, h);
+    var g = t.getImageData(0, 0, 28, 28).data, m = 0, mx = 0, my = 0;
+    for (y = 0; y < 28; y++) for (x = 0; x < 28; x++) { var v = g[4 * (y * 28 + x)] / 255; m += v; mx += v * x; my += v * y; }
+    var dx = Math.round(14 - (m ? mx / m : w / 2)), dy = Math.round(14 - (m ? my / m : h / 2));
+    for (y = 0; y < 28; y++) for (x = 0; x < 28; x++) {
+      var sx = x - dx, sy = y - dy;
+      if (sx >= 0 && sx < 28 && sy >= 0 && sy < 28) img[y * 28 + x] = g[4 * (sy * 28 + sx)] / 255;
+    }
+    return img;
+  };
+
+  Explorer.prototype.encodeDrawing = function () {
+    var img = this.padImage();
+    paint(this.seen, img, [28, 28, 1]);
+    var t0 = performance.now();
+    var zm = this.encoder.run(img);
+    this.encodeMs = performance.now() - t0;
+    this.drawnZ = Array.from(zm);
+    this.root.setAttribute("data-drawn-z", JSON.stringify(this.drawnZ));
+    this.setZ(zm);
+  };
+
+  api.Explorer = Explorer;
+  /** Mount an explorer on the element with id `id`, from the spec Python wrote. */
+  api.mount = function (id, spec) {
+    var node = document.getElementById(id);
+    if (!node || node.getAttribute("data-ready")) return node && node.vaecore;
+    try { return new Explorer(node, spec); } catch (err) {
+      node.textContent = "vaecore explorer failed: " + err;
+      node.setAttribute("data-error", String(err));
+      throw err;
+    }
+  };
+})(typeof globalThis !== "undefined" ? globalThis : this);
