@@ -276,3 +276,29 @@ def test_killed_run_resumes_with_the_same_command(workdir, tmp_path):
     assert read_history(out)["epoch"] == [0, 1, 2, 3, 4, 5]
     assert (out / "history.csv").read_text().splitlines()[: len(first_lines)] == first_lines
     assert len(list((out / "samples").glob("epoch_*.png"))) == 6
+
+
+def test_augment_flag_reaches_the_training_pipeline_only(workdir, tmp_path, monkeypatch):
+    import vaecore.data
+
+    calls = []
+    real = vaecore.data.load_dataset
+
+    def spy(name, split=None, **kwargs):
+        calls.append((split, kwargs.get("augment", False)))
+        return real(name, split, **kwargs)
+
+    monkeypatch.setattr(vaecore.data, "load_dataset", spy)
+    out = tmp_path / "aug"
+    assert main(train_args(workdir, out, "--epochs", "1", "--quiet", "--augment")) == 0
+    assert ("train", True) in calls and ("test", False) in calls
+    assert json.loads((out / "config.json").read_text())["augment"] is True
+    # a run recorded before the flag existed (no "augment" key) still resumes without it
+    plain = tmp_path / "plain"
+    assert main(train_args(workdir, plain, "--epochs", "1", "--quiet")) == 0
+    config = json.loads((plain / "config.json").read_text())
+    del config["augment"]
+    (plain / "config.json").write_text(json.dumps(config))
+    assert main(train_args(workdir, plain, "--epochs", "1", "--quiet")) == 0
+    # turning augmentation on for an existing plain run is a config change
+    assert main(train_args(workdir, plain, "--epochs", "2", "--quiet", "--augment")) == 2

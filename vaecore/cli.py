@@ -166,6 +166,12 @@ def _train_keys() -> dict[str, Key]:
         "limit": Key("pos_int", None, "use the first N training images", None, "N"),
         "test_limit": Key("pos_int", None, "use the first N test images for validation", None, "N"),
         "binarize": Key("bool", False, "binarize pixels dynamically (a fresh draw every epoch)"),
+        "augment": Key(
+            "bool",
+            False,
+            "augment the training images (random left-right flip, shift up to 4 px; "
+            "load_dataset augment=True); the test images are never augmented",
+        ),
         "arch": Key(
             "str",
             None,
@@ -547,10 +553,16 @@ def _image_size_for(
     return (height if height == width else [height, width]), arch_channels
 
 
+ADDED_KEY_DEFAULTS: dict[str, Any] = {"augment": False}
+
+
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """``"key: old -> new"`` for each setting that changes what is trained."""
     ignored = RUNTIME_KEYS | RECORD_KEYS
     keys = [k for k in dict.fromkeys([*old, *new]) if k not in ignored]
+    # a key added after a run was recorded means its default then ("augment" is newer than some runs)
+    old = {**ADDED_KEY_DEFAULTS, **old}
+    new = {**ADDED_KEY_DEFAULTS, **new}
     return [f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys if old.get(k) != new.get(k)]
 
 
@@ -643,7 +655,9 @@ def _training_data(cfg: dict[str, Any]):
     from vaecore.data import DatasetNotFoundError
 
     common = {"batch_size": cfg["batch_size"], "seed": cfg["seed"]}
-    train_ds = load_split(cfg, "train", limit=cfg["limit"], shuffle=True, **common)
+    train_ds = load_split(
+        cfg, "train", limit=cfg["limit"], shuffle=True, augment=bool(cfg.get("augment")), **common
+    )
     try:
         test_ds = load_split(cfg, "test", limit=cfg["test_limit"], shuffle=False, **common)
     except DatasetNotFoundError as err:

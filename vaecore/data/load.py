@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from vaecore.data import images as img
 from vaecore.data import pipeline, validate
+from vaecore.data.augment import parse_augment
 from vaecore.data.errors import DatasetNotFoundError
 from vaecore.data.registry import default_split, get_loader
 from vaecore.data.source_types import ArraySource, FileSource
@@ -36,6 +37,7 @@ def load_dataset(
     cache: bool = False,
     drop_remainder: bool = False,
     download: bool | None = None,
+    augment: bool | dict[str, Any] | None = False,
     **source_kwargs: Any,
 ) -> tf.data.Dataset:
     """A shuffled, batched, prefetched ``tf.data.Dataset`` of float32 images in [0, 1].
@@ -69,6 +71,19 @@ def load_dataset(
         strict: raise :class:`BadImageError` instead of skipping bad files.
         cache: keep decoded images in memory after the first epoch (files only).
         download: allow downloading; default: yes unless ``VAECORE_OFFLINE=1``.
+        augment: random data augmentation for *training* pipelines, inside the
+            ``tf.data`` graph (per batch, after decoding and resizing, before
+            binarization): ``True`` for the defaults, a horizontal flip with
+            probability 1/2 and a shift of up to 4 pixels each way with the
+            border filled with ``background``; or a dict that changes some of
+            them, e.g. ``{"flip": False, "shift": 2, "fill": "reflect"}`` (keys
+            ``flip`` bool, ``shift`` int pixels >= 0, ``fill`` ``"background"``
+            or ``"reflect"``). New random draws every epoch, the same sequence
+            for the same ``seed``. It also applies with ``shuffle=False`` (handy
+            to look at the augmented images; reproducible with ``seed``), but
+            ``split="test"`` with augmentation is refused (a ``ValueError``):
+            evaluate on the images as they are. ``cache=True`` caches the
+            un-augmented images. Default ``False``: no augmentation.
         **source_kwargs: options of the source (``test_fraction``,
             ``include_background``, ``attributes``, ``missing``, ...).
 
@@ -76,6 +91,7 @@ def load_dataset(
         DatasetNotFoundError: the data is neither local nor downloadable.
         BadImageError: ``strict=True`` and some files are not usable images.
         MissingFilesError: files listed in ``paths``/CSV do not exist.
+        ValueError: a bad option value (``augment`` included).
     """
     loader = get_loader(name)
     if split is None:
@@ -87,6 +103,12 @@ def load_dataset(
     bg = img.parse_background(background)
     img.check_resize_mode(resize_mode)
     _check_arguments(batch_size, limit, channels)
+    augment_spec = parse_augment(augment)
+    if augment_spec is not None and split == "test":
+        raise ValueError(
+            "augment is for training pipelines: the test split is evaluated on the images as "
+            "they are. Load it without augment (or use split='train' / 'all')."
+        )
     source = loader(split, **_source_options(name, loader, data_dir, download, source_kwargs))
     if labels and source.labels is None:
         raise ValueError(_no_labels_message(name, source))
@@ -106,6 +128,7 @@ def load_dataset(
             resize_mode=resize_mode,
             background=bg,
             drop_remainder=drop_remainder,
+            augment=augment_spec,
         )
     else:
         source, sizes = _checked_files(source, limit, strict)
@@ -127,6 +150,7 @@ def load_dataset(
             background=bg,
             cache=cache,
             drop_remainder=drop_remainder,
+            augment=augment_spec,
         )
     ds.class_names = source.class_names
     ds.attribute_names = getattr(source, "attribute_names", None)

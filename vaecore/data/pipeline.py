@@ -10,6 +10,11 @@
 * ``binarize=True``: each batch is zipped with a seed from
   ``tf.data.Dataset.random(rerandomize_each_iteration=True)``, so every epoch
   draws new Bernoulli samples, reproducibly when ``seed`` is given.
+* ``augment`` (an :class:`~vaecore.data.augment.AugmentSpec`): random flips and
+  shifts of each image, applied per batch after decoding/resizing and before
+  binarization, with their own seed stream (new draws every epoch, the same
+  sequence for the same ``seed``). With ``cache=True`` the cache holds the
+  un-augmented images, so augmentation stays fresh every epoch.
 
 File pipelines declare their length (``assert_cardinality``): the scan knows how
 many good files there are, so Keras sizes each epoch exactly, shows a real progress
@@ -29,9 +34,11 @@ import numpy as np
 import tensorflow as tf
 
 from vaecore.data import images as img
+from vaecore.data.augment import AugmentSpec, augment_batch
 from vaecore.data.source_types import ArraySource
 
 AUTOTUNE = tf.data.AUTOTUNE
+_AUGMENT_SEED_OFFSET = 7919  # augmentation draws from seed + this, binarization from seed
 
 
 def array_pipeline(
@@ -47,6 +54,7 @@ def array_pipeline(
     resize_mode: str,
     background: tuple[float, float, float],
     drop_remainder: bool,
+    augment: AugmentSpec | None = None,
 ) -> tf.data.Dataset:
     """Pipeline over in-memory uint8 images ``(N, H, W, C)``."""
     pixels = tf.constant(source.images)
@@ -69,7 +77,7 @@ def array_pipeline(
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(fetch, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, binarize, seed)
+    return _finish(ds, binarize, seed, augment, bg)
 
 
 def file_pipeline(
@@ -87,6 +95,7 @@ def file_pipeline(
     background: tuple[float, float, float],
     cache: bool,
     drop_remainder: bool,
+    augment: AugmentSpec | None = None,
 ) -> tf.data.Dataset:
     """Pipeline over image files; ``label_values`` (or None) aligned with ``paths``.
 
@@ -121,8 +130,10 @@ def file_pipeline(
         ds = _decoded(ds, decode)
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder)))
-    return _finish(ds, binarize, seed)
+    ds = ds.apply(
+        tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder))
+    )
+    return _finish(ds, binarize, seed, augment, bg)
 
 
 def _batch_count(n: int, batch_size: int | None, drop_remainder: bool) -> int:
@@ -137,8 +148,25 @@ def _decoded(ds: tf.data.Dataset, decode) -> tf.data.Dataset:
     return ds.map(decode, num_parallel_calls=AUTOTUNE).ignore_errors(log_warning=True)
 
 
-def _finish(ds: tf.data.Dataset, binarize: bool, seed: int | None) -> tf.data.Dataset:
-    """Optional dynamic binarization (fresh draw every epoch), then prefetch."""
+def _finish(
+    ds: tf.data.Dataset,
+    binarize: bool,
+    seed: int | None,
+    augment: AugmentSpec | None = None,
+    background: tuple[float, ...] = (1.0, 1.0, 1.0),
+) -> tf.data.Dataset:
+    """Optional augmentation, then dynamic binarization (fresh draws every epoch), then prefetch."""
+    if augment is not None:
+        # its own stream: the binarization draws stay what they were without augmentation
+        aug_seed = None if seed is None else seed + _AUGMENT_SEED_OFFSET
+        aug_seeds = tf.data.Dataset.random(seed=aug_seed, rerandomize_each_iteration=True).batch(2)
+
+        def transform(element, pair):
+            if isinstance(element, tuple):
+                return (augment_batch(element[0], pair, augment, background), *element[1:])
+            return augment_batch(element, pair, augment, background)
+
+        ds = tf.data.Dataset.zip((ds, aug_seeds)).map(transform, num_parallel_calls=AUTOTUNE)
     if binarize:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
