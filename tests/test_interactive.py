@@ -51,3 +51,16 @@ def test_html_loads_plotly_from_cdn_not_inline():
     html = interactive.to_html(interactive.latent_scatter_3d(z, y)).data
     assert "cdn.plot.ly" in html
     assert len(html) < 200_000  # plotly.js itself (~4 MB) is not inlined
+
+
+def test_html_draws_with_the_pages_plotly_and_marks_its_cdn_fallback():
+    """The book's build strips the marked fallback; the figure then uses _static's plotly.js."""
+    import re
+
+    z, y = _codes(n=100)
+    html = interactive.to_html(interactive.latent_scatter_3d(z, y), div_id="fig1").data
+    assert 'id="fig1"' in html and "if (window.Plotly) draw();" in html
+    scripts = re.findall(r"<script[^>]*>.*?</script>", html, flags=re.S)
+    assert len(scripts) == 2
+    assert "cdn.plot.ly" not in scripts[0]
+    assert f'class="{interactive.CDN_SCRIPT_CLASS}"' in scripts[1]

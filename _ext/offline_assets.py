@@ -1,0 +1,80 @@
+"""Sphinx extension (listed in _config.yml): the built book loads nothing from the network.
+
+* plotly.js: copied from the installed ``plotly`` PyPI package into
+  ``_static/vendor/plotly/`` and loaded (in the page head, before the figures'
+  inline scripts) only on pages that hold a plotly figure; the figures' CDN
+  fallback scripts, meant for Jupyter and Colab (``vaecore.interactive.to_html``),
+  and plotly's own ``include_plotlyjs="cdn"`` tags are removed from those pages.
+* MathJax and the ipywidgets manager come from ``_static/vendor`` (see
+  ``_static/vendor/README.md``), set in ``_config.yml``; here the build checks that
+  no page ends up with a ``<script>``/``<link>``/``<img>`` pointing at http(s).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+PLOTLY_JS = "vendor/plotly/plotly.min.js"
+WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"
+CDN_FALLBACK = re.compile(r'<script class="vaecore-plotly-cdn">.*?</script>', flags=re.DOTALL)
+# what plotly's own fig.to_html(include_plotlyjs="cdn") writes: served locally instead
+PLOTLY_CDN_TAG = re.compile(r'<script[^>]*src="https://cdn\.plot\.ly/[^"]*"[^>]*>\s*</script>')
+REMOTE_ASSET = re.compile(
+    r'<(?:script|img|link|source|iframe)\b[^>]*\b(?:src|href)="https?://[^"]*"', flags=re.I
+)
+
+
+def _page_context(app, pagename, templatename, context, doctree):
+    body = context.get("body", "")
+    if "vaecore-plotly" in body or "plotly-graph-div" in body:
+        context["body"] = PLOTLY_CDN_TAG.sub("", CDN_FALLBACK.sub("", body))
+        app.add_js_file(PLOTLY_JS, priority=100)
+
+
+def _copy_assets(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    import plotly
+
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    target = Path(app.outdir) / "_static" / PLOTLY_JS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    # The widget manager's icon fonts are requested relative to the page
+    # (@jupyter-widgets/html-manager/dist/ beside book/*.html): put a copy there.
+    fonts = Path(app.srcdir) / "_static_offline" / WIDGET_FONTS
+    if fonts.is_dir():
+        for folder in {Path(name).parent for name in app.env.found_docs}:
+            dest = Path(app.outdir) / folder / WIDGET_FONTS
+            dest.mkdir(parents=True, exist_ok=True)
+            for font in fonts.glob("*.woff*"):
+                shutil.copyfile(font, dest / font.name)
+
+
+def _check_remote(app, pagename, templatename, context, doctree):
+    """Warn (an error under -W) when a page's own assets point at the network."""
+    for key in ("script_files", "css_files"):
+        for asset in context.get(key, []):
+            name = str(getattr(asset, "filename", asset))
+            if name.startswith(("http://", "https://", "//")):
+                from sphinx.util import logging
+
+                logging.getLogger(__name__).warning(
+                    "page %s loads %s from the network; vendor it in _static", pagename, name
+                )
+    match = REMOTE_ASSET.search(context.get("body", ""))
+    if match:
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            "page %s: an output points at the network: %s", pagename, match.group(0)[:200]
+        )
+
+
+def setup(app):
+    app.connect("html-page-context", _page_context)
+    app.connect("html-page-context", _check_remote, priority=900)
+    app.connect("build-finished", _copy_assets)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
