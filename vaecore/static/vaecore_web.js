@@ -329,10 +329,11 @@
   Explorer.prototype._selfCheck = function () { // browser decode vs Keras decode, stored at export
     var chk = this.spec.check;
     if (!chk) return;
-    var worst = 0, n = chk.codes.length, size = chk.images[0].length;
+    var worst = 0, n = chk.codes.length;
     for (var k = 0; k < n; k++) {
       var img = this.decode(Float32Array.from(chk.codes[k])), ref = b64bytes(chk.images[k]);
-      for (var i = 0; i < size; i++) worst = Math.max(worst, Math.abs(Math.round(Math.min(1, Math.max(0, img[i])) * 255) - ref[i]));
+      if (ref.length !== img.length) throw new Error("vaecore: check image size mismatch");
+      for (var i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(Math.round(Math.min(1, Math.max(0, img[i])) * 255) - ref[i]));
     }
     this.checkError = worst;
     this.root.setAttribute("data-check-error", String(worst));
@@ -465,6 +466,7 @@
 
   Explorer.prototype.encodeDrawing = function () {
     var img = this.padImage();
+    this.padInput = Array.from(img);
     paint(this.seen, img, [28, 28, 1]);
     var t0 = performance.now();
     var zm = this.encoder.run(img);
