@@ -241,6 +241,7 @@
     this.z = Float32Array.from(spec.base);
     this.shape = spec.decoder.output_shape;
     this.rot = { a: 0.6, b: 0.35 };
+    root.textContent = "";
     root.style.cssText = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;font:13px sans-serif;margin:6px 0";
     // sliders
     var left = el("div", { style: "min-width:230px" }, root);
