@@ -201,21 +201,29 @@ def test_built_pages_reference_no_remote_assets():
         assert not re.search(r"url\(\s*['\"]?https?://", text), css
 
 
+def test_built_chapter_pages_are_at_most_10_mb():
+    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
+    for page in _chapter_pages():
+        assert page.stat().st_size <= 10_000_000, f"{page.name}: {page.stat().st_size:,} bytes"
+
+
 @pytest.mark.parametrize("page", [p.name for p in _chapter_pages()] or ["(not built)"])
 def test_built_page_offline(browser, page):
     _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
     path = BUILD / "book" / page
     _open(browser, path)
     html = path.read_text(encoding="utf-8")
-    if "\\(" in html or "\\[" in html or 'class="math' in html:
+    if 'class="math' in html:  # every formula typeset: no span/div.math left without MathJax output
         _wait(browser, "return document.querySelectorAll('mjx-container').length > 0")
-        assert browser.execute_script("return document.querySelectorAll('mjx-container').length")
+        _wait(browser, "return document.querySelectorAll('.math:not(:has(mjx-container))').length"
+              " === 0 || null")  # fmt: skip
     plots = html.count('class="plotly-graph-div')
     if plots:
         drawn = _wait(
             browser,
             "const p = document.querySelectorAll('.js-plotly-plot');"
-            "return p.length && Array.from(p).every(e => e.querySelector('canvas, .main-svg'))"
+            "return p.length && Array.from(p).every(e => e.data.length && !e.querySelector("
+            "'.no-webgl') && e.querySelector('.gl-container canvas, .scatterlayer .point'))"
             " && p.length",
         )
         assert drawn == plots
@@ -230,5 +238,13 @@ def test_built_page_offline(browser, page):
         assert worst <= (4 if precision == "int8" else 2), f"{page}: {worst}/255 from Keras"
         before = browser.execute_script(PIXELS, root)["rgba"]
         _move_slider(browser, root)
-        assert browser.execute_script(PIXELS, root)["rgba"] != before, "slider did nothing"
+        after = browser.execute_script(PIXELS, root)
+        assert after["rgba"] != before, "slider did nothing"
+        # the new image is the embedded decoder's (whose distance from Keras the check gave)
+        spec = browser.execute_script("return arguments[0].vaecore.spec.decoder", root)
+        h, w, c = spec["output_shape"]
+        mine = 1 / (1 + np.exp(-web.run_network(spec, after["z"]).reshape(h, w, c)))
+        rgba = np.asarray(after["rgba"], np.int16).reshape(h, w, 4)
+        canvas = rgba[..., :1] if c == 1 else rgba[..., :3]
+        assert np.abs(canvas - np.round(np.clip(mine, 0, 1) * 255)).max() <= 1
     assert _remote_requests(browser) == [], f"{page} reached for the network"
