@@ -161,3 +161,19 @@ def test_runtime_ships_as_package_data():
     assert root.joinpath("static/vaecore_web.js").is_file()
     text = open(os.path.join(os.path.dirname(__file__), "..", "pyproject.toml")).read()
     assert '"static/*.js"' in text
+
+
+def test_from_widget_copies_the_ipywidgets_explorer(model):
+    from vaecore import widgets
+
+    rng = np.random.default_rng(6)
+    z_ref = rng.normal(size=(200, model.latent_dim)).astype("float32")
+    labels = rng.integers(0, 3, 200)
+    widget = widgets.latent_explorer(model, z_ref, labels, dims=[1, 0], slider_range=2.5)
+    widget.update({1: 1.25})
+    twin = web.from_widget(widget, labels=labels, class_names=["x", "y", "z"])
+    assert twin.spec["dims"] == [1, 0] and twin.spec["limits"] == [2.5, 2.5]
+    assert twin.spec["start"][1] == 1.25 and twin.spec["base"] == [0.0] * model.latent_dim
+    assert twin.spec["map"]["dims"] == [1, 0] and twin.spec["map"]["names"] == ["x", "y", "z"]
+    bare = web.from_widget(widgets.latent_explorer(model))
+    assert bare.spec["map"] is None

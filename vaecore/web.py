@@ -40,6 +40,7 @@ import numpy as np
 
 __all__ = [
     "WebExplorer",
+    "from_widget",
     "decoder_spec",
     "encoder_spec",
     "export_network",
@@ -376,6 +377,32 @@ class WebExplorer:
         return f"WebExplorer(latent={len(self.spec['base'])}, {self.size_bytes / 1e6:.2f} MB)"
 
 
+def from_widget(explorer: Any, labels: Any = None, class_names: Any = None, **kwargs: Any) -> WebExplorer:
+    """The in-page twin of an ipywidgets :class:`vaecore.widgets.LatentExplorer`.
+
+    Same model, reference codes, slider dims, base code, range, map view and image
+    width, starting at the widget's current code. The widget does not keep the
+    labels, so pass them (and ``class_names``) again to colour the map. One line
+    after a chapter's widget cell makes the rendered book's explorer work::
+
+        web.from_widget(explorer)
+    """
+    options = {
+        "z_ref": explorer.z_ref,
+        "dims": list(explorer.dims),
+        "base": explorer.base,
+        "slider_range": explorer.slider_range,
+        "view": explorer.view,
+        "image_width": explorer.image_width,
+        "start": explorer.z,
+        "step": float(explorer.sliders[0].step) if explorer.sliders else 0.05,
+    }
+    if explorer.z_ref is None:
+        options["view"] = None
+    options.update(kwargs)
+    return latent_explorer(explorer.model, labels=labels, class_names=class_names, **options)
+
+
 def latent_explorer(
     model: Any,
     z_ref: Any = None,
@@ -393,6 +420,7 @@ def latent_explorer(
     max_points: int = 2000,
     check_codes: int = 3,
     seed: int = 0,
+    start: Any = None,
 ) -> WebExplorer:
     """The in-page latent explorer: the same arguments as :func:`vaecore.widgets.latent_explorer`.
 
@@ -412,6 +440,7 @@ def latent_explorer(
         max_points: at most this many reference codes on the map (drawn at random).
         check_codes: how many codes (the base, then random prior draws) carry their
             Keras decoding, for the page's self-check.
+        start: the code shown first (default: ``base``, which Reset returns to).
     """
     if precision == "auto":
         small = decoder_spec(model, "float16")["blob"]
@@ -459,8 +488,9 @@ def latent_explorer(
         "encoder": encoder_spec(model, precision) if draw else None,
         "precision": precision,
         "base": [float(v) for v in base_code],
+        "start": None if start is None else [float(v) for v in _numpy(start).reshape(latent)],
         "dims": dims,
-        "limits": [max(float(slider_range), abs(float(base_code[d]))) for d in dims],
+        "limits": [max(float(slider_range), abs(float(base_code[d]))) for d in dims],  # as widgets
         "step": float(step),
         "image_width": int(image_width),
         "map": None,

@@ -293,8 +293,8 @@
       el("span", { text: "encoder input", style: "font-size:11px;color:#555" }, pb);
       this._setupPad();
     }
-    this.refresh();
     this._selfCheck();
+    if (spec.start) this.setZ(spec.start); else this.refresh();
     api.explorers.push(this);
     root.vaecore = this;
     root.setAttribute("data-ready", "1");
