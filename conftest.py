@@ -31,9 +31,16 @@ def _datasets_used(notebook: Path) -> set[str]:
     return set(re.findall(r"load_dataset\(\s*[\"'](\w+)[\"']", code))
 
 
+# A reader's own images (load_dataset("folder" | "paths" | "csv", path=...)): the
+# notebook makes or names the files itself, so there is nothing to look up here.
+_USER_SOURCES = {"folder", "paths", "csv"}
+
+
 def _locally_available(name: str) -> bool:
     from vaecore.data import DatasetNotFoundError, load_dataset
 
+    if name in _USER_SOURCES:
+        return True
     try:
         load_dataset(name, batch_size=None, limit=1, download=False)
     except DatasetNotFoundError:

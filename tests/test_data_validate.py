@@ -165,14 +165,22 @@ def test_limit_skips_past_bad_files(tmp_path):
     assert ds.num_examples == 4
 
 
-def test_file_broken_after_the_scan_does_not_stop_the_epoch(tmp_path):
+def test_file_broken_after_the_scan_ends_the_epoch_and_a_rescan_drops_it(tmp_path):
+    # The pipeline declares its length from the scan, so a file that breaks between the
+    # scan and its epoch cannot silently shorten the epoch: the epoch ends with an error
+    # saying fewer elements came than declared; a fresh load_dataset leaves the file out.
     root = tmp_path / "late"
     files = [save_image(root / f"{i}.jpg", random_pixels((8, 8, 3), i)) for i in range(5)]
     ds = load_dataset("folder", "all", path=root, batch_size=2, shuffle=False)
+    assert int(ds.cardinality()) == 3
     files[1].write_bytes(jpeg_bytes(random_pixels((8, 8, 3)))[:50])
     files[3].unlink()
-    seen = sum(len(b) for b in ds)
-    assert seen == 3
+    with pytest.raises(tf.errors.FailedPreconditionError, match="expected to contain 3"):
+        for _ in ds:
+            pass
+    again = load_dataset("folder", "all", path=root, batch_size=2, shuffle=False)
+    assert again.num_examples == 3
+    assert sum(len(b) for b in again) == 3
 
 
 def test_scan_cache_survives_a_read_only_cache(tmp_path, monkeypatch):
