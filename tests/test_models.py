@@ -1,5 +1,7 @@
 """The VAE model: shapes, the loss it trains on, save/load and its errors."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -38,6 +40,17 @@ def test_conv_with_explicit_decoder():
     arch = dict(CONV, decode=[(8, 3, 4), (4, 3, 1)])
     model = build_vae(arch)
     assert model.decode(np.zeros((1, 4), "float32")).shape == (1, 16, 16, 3)
+
+
+@pytest.mark.parametrize("arch", [DENSE, CONV])
+def test_layer_names_do_not_depend_on_how_many_models_were_built(arch):
+    # layer tables in the book list these names: Keras' global counters (flatten_3, reshape_2)
+    # would make them change with every model built earlier in the session
+    first, second = build_vae(arch), build_vae(arch)
+    for part in ("encoder", "decoder"):
+        names = [layer.name for layer in getattr(first, part).layers]
+        assert names == [layer.name for layer in getattr(second, part).layers]
+        assert not [n for n in names if re.fullmatch(r"(flatten|reshape)_\d+", n)], names
 
 
 def test_arch_def_is_stored_with_the_model():

@@ -38,7 +38,7 @@ CONV_STEPS_PER_EXECUTION = 16  # see VAE.compile
 
 def _dense_encoder(arch: Mapping[str, Any]) -> keras.Model:
     inputs = keras.Input(shape=arch["input"], name="image")
-    h = layers.Flatten()(inputs)
+    h = layers.Flatten(name="flatten")(inputs)
     for i, units in enumerate(arch["hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
     z_mean = layers.Dense(arch["latent"], name="z_mean")(h)
@@ -64,7 +64,7 @@ def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
         if arch["batch_norm"]:
             h = layers.BatchNormalization(name=f"bn_{i}")(h)
         h = layers.Activation(arch["activation"], name=f"act_{i}")(h)
-    h = layers.Flatten()(h)
+    h = layers.Flatten(name="flatten")(h)
     for i, units in enumerate(arch["hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
     z_mean = layers.Dense(arch["latent"], name="z_mean")(h)
@@ -84,7 +84,7 @@ def _conv_decoder(arch: Mapping[str, Any]) -> keras.Model:
     h = layers.Dense(height * width * first_filters, activation=arch["activation"], name="project")(
         h
     )
-    h = layers.Reshape((height, width, first_filters))(h)
+    h = layers.Reshape((height, width, first_filters), name="reshape")(h)
     for i, (filters, kernel, strides) in enumerate(arch["decode"]):
         h = layers.Conv2DTranspose(filters, kernel, strides, padding="same", name=f"deconv_{i}")(h)
         if arch["batch_norm"]:
