@@ -175,6 +175,66 @@ def test_conv_explorer_64px_matches_keras_and_is_fast(browser, conv_model, tmp_p
     assert ms < 1000, f"64 px conv decode took {ms:.0f} ms"
 
 
+def test_attribute_explorer_faces_and_directions_match_keras(browser, conv_model, tmp_path):
+    """Choosing a face and moving an attribute slider change the image; pixels stay Keras's."""
+    from selenium.webdriver.support.ui import Select
+
+    rng = np.random.default_rng(3)
+    faces = rng.random((6, 64, 64, 3)).astype("float32")
+    faces[1] = 0.0  # a black face and a white one: their decodings surely differ
+    faces[4] = 1.0
+    vectors = {"Smiling": rng.normal(0, 1.5, 32), "Eyeglasses": rng.normal(0, 1.5, 32)}
+    explorer = web.attribute_explorer(conv_model, faces, vectors, dims=[5, 3, 9], precision="float16")
+    _open(browser, explorer.save(tmp_path / "attributes.html"))
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    assert root.get_attribute("data-error") is None
+    assert int(root.get_attribute("data-check-error")) <= 2
+    state = "const e = arguments[0].vaecore; return {face: e.face, s: e.strengths, o: e.offsets};"
+
+    def page_matches_definition():
+        now = browser.execute_script(state, root)
+        z = np.asarray(json_z(), np.float32)
+        offsets = dict(zip([5, 3, 9], now["o"], strict=True))
+        np.testing.assert_allclose(z, web.compose_code(explorer.spec, now["face"], now["s"], offsets), atol=1e-5)
+        return now
+
+    def json_z():
+        return browser.execute_script("return JSON.parse(arguments[0].getAttribute('data-z'))", root)
+
+    first, error = _canvas_vs_keras(browser, root, conv_model)
+    assert error <= 2
+    assert page_matches_definition()["face"] == 0
+    # an attribute slider
+    strength = root.find_element("css selector", "input.vaecore-strength[data-direction='0']")
+    _move_slider(browser, root, index=root.find_elements("css selector", "input[type=range]").index(strength))
+    moved, error = _canvas_vs_keras(browser, root, conv_model)
+    assert error <= 2, f"browser pixels differ from model.decode by {error}/255"
+    assert np.abs(moved - first).max() > 0, "moving the attribute slider did not change the image"
+    now = page_matches_definition()
+    assert now["s"][0] > 0.3 and now["face"] == 0
+    # another face from the list, then from its thumbnail
+    Select(root.find_element("css selector", "select.vaecore-face-select")).select_by_index(4)
+    white, error = _canvas_vs_keras(browser, root, conv_model)
+    assert error <= 2 and np.abs(white - moved).max() > 0, "choosing a face did not change the image"
+    assert page_matches_definition()["face"] == 4 and root.get_attribute("data-face") == "4"
+    shown = browser.execute_script(PIXELS.replace("canvas.vaecore-decoded", "canvas.vaecore-original"), root)
+    assert set(shown["rgba"]) == {255}, "the chosen face's picture is not face 4"
+    root.find_element("css selector", "canvas.vaecore-face[data-face='1']").click()
+    black, error = _canvas_vs_keras(browser, root, conv_model)
+    assert error <= 2 and np.abs(black - white).max() > 0
+    assert page_matches_definition()["face"] == 1
+    # a latent offset slider adds to the face's code on its dim
+    offset = root.find_element("css selector", "input.vaecore-offset[data-dim='3']")
+    _move_slider(browser, root, index=root.find_elements("css selector", "input[type=range]").index(offset))
+    _, error = _canvas_vs_keras(browser, root, conv_model)
+    now = page_matches_definition()
+    assert error <= 2 and now["o"][1] > 0.3 and now["s"][0] > 0.3
+    root.find_element("css selector", "button").click()  # Reset sliders: the plain reconstruction
+    np.testing.assert_allclose(json_z(), explorer.spec["attributes"]["codes"][1], atol=1e-6)
+    assert _remote_requests(browser) == []
+
+
 # --------------------------------------------------------------------- the built book
 def _chapter_pages() -> list[Path]:
     return sorted((BUILD / "book").glob("*.html")) if BUILD.is_dir() else []

@@ -177,3 +177,124 @@ def test_from_widget_copies_the_ipywidgets_explorer(model):
     assert twin.spec["map"]["dims"] == [1, 0] and twin.spec["map"]["names"] == ["x", "y", "z"]
     bare = web.from_widget(widgets.latent_explorer(model))
     assert bare.spec["map"] is None
+
+
+# --------------------------------------------------------------------- attribute explorer
+def _attribute_inputs(model, n=5):
+    rng = np.random.default_rng(7)
+    faces = rng.random((n, *model.arch_def["input"])).astype("float32")
+    vectors = {
+        "Smiling": rng.normal(0, 1, model.latent_dim).astype("float32"),
+        "Eyeglasses": rng.normal(0, 1, model.latent_dim).astype("float32"),
+    }
+    return faces, vectors
+
+
+def test_attribute_explorer_spec(model):
+    faces, vectors = _attribute_inputs(model)
+    dims = [model.latent_dim - 1, 0]
+    ex = web.attribute_explorer(
+        model, faces, vectors, dims=dims, names=list("abcde"), face=2,
+        strengths={"Eyeglasses": 0.5}, offsets={0: -1.0}, strength_range=1.5, title="m",
+    )  # fmt: skip
+    att = ex.spec["attributes"]
+    assert att["names"] == list("abcde") and att["face"] == 2 and att["title"] == "m"
+    codes = model.encode(faces)[0].numpy()
+    np.testing.assert_allclose(att["codes"], codes, atol=1e-4)
+    assert [d["name"] for d in att["directions"]] == ["Smiling", "Eyeglasses"]
+    np.testing.assert_allclose(att["directions"][1]["vector"], vectors["Eyeglasses"], atol=1e-4)
+    assert att["strengths"] == [0.0, 0.5] and att["offsets"] == [0.0, -1.0]
+    assert att["strength_limit"] == 1.5 and ex.spec["limits"] == [3.0, 3.0]
+    assert ex.spec["dims"] == dims and ex.spec["map"] is None
+    assert len(att["faces"]) == 5  # thumbnails: the faces as 8-bit pixels
+    thumb = np.frombuffer(__import__("base64").b64decode(att["faces"][3]), np.uint8)
+    np.testing.assert_array_equal(thumb, np.round(faces[3] * 255).astype(np.uint8).ravel())
+    assert len(ex.spec["check"]["codes"]) == 4 and ex.check_error <= 2
+    # the check codes include edited ones (vectors and offsets added), not just the faces
+    assert np.abs(np.asarray(ex.spec["check"]["codes"][1]) - codes[1]).max() > 0.1
+    page = ex.html()
+    assert not re.search(r"https?://", page) and '"attributes"' in page
+    # codes instead of faces: no thumbnails
+    bare = web.attribute_explorer(model, codes=codes[:2], vectors={})
+    assert bare.spec["attributes"]["faces"] is None and bare.spec["attributes"]["directions"] == []
+
+
+def test_attribute_codes_decode_like_keras(model):
+    """compose_code is what the page decodes; the runtime's image of it is Keras's."""
+    faces, vectors = _attribute_inputs(model)
+    ex = web.attribute_explorer(model, faces, vectors, dims=[0])
+    att = ex.spec["attributes"]
+    z = web.compose_code(ex.spec, 3, {"Smiling": 1.5, "Eyeglasses": -0.75}, {0: 2.0})
+    expected = np.asarray(att["codes"][3], np.float64) + 1.5 * np.asarray(
+        att["directions"][0]["vector"]) - 0.75 * np.asarray(att["directions"][1]["vector"])  # fmt: skip
+    expected[0] += 2.0
+    np.testing.assert_allclose(z, expected, atol=1e-5)
+    assert np.abs(z - np.asarray(att["codes"][3])).max() > 0.5  # the edit moved the code
+    codes = np.stack([z, web.compose_code(ex.spec, 1), web.compose_code(ex.spec, 0, [2.0, 0.0])])
+    keras_images = decode_latents(model, codes)
+    mine = np.stack([_sigmoid(web.run_network(ex.spec["decoder"], c)) for c in codes])
+    assert np.abs(mine.reshape(keras_images.shape) - keras_images).max() <= 2 / 255
+    with pytest.raises(ValueError, match="unknown attributes"):
+        web.compose_code(ex.spec, 0, {"Bald": 1.0})
+    with pytest.raises(ValueError, match="no slider for latent dim"):
+        web.compose_code(ex.spec, 0, offsets={1: 1.0})
+    with pytest.raises(ValueError, match="not an attribute explorer"):
+        web.compose_code(web.latent_explorer(model).spec, 0)
+
+
+def test_attribute_explorer_arguments_are_checked(model):
+    faces, vectors = _attribute_inputs(model)
+    latent = model.latent_dim
+    with pytest.raises(ValueError, match=r"vector 'Smiling' has shape \(3,\); it must be"):
+        web.attribute_explorer(model, faces, {"Smiling": np.zeros(3)})
+    with pytest.raises(ValueError, match=rf"vector 'Male' has shape \(2, {latent}\)"):
+        web.attribute_explorer(model, faces, {"Male": np.zeros((2, latent))})
+    with pytest.raises(ValueError, match="non-finite"):
+        web.attribute_explorer(model, faces, {"Male": np.full(latent, np.nan)})
+    with pytest.raises(ValueError, match="vectors must be a mapping"):
+        web.attribute_explorer(model, faces, [np.zeros(latent)])
+    with pytest.raises(ValueError, match="faces must be a non-empty"):
+        web.attribute_explorer(model, faces[..., :1] if faces.shape[-1] > 1 else faces[:, :5])
+    with pytest.raises(ValueError, match="faces must be a non-empty"):
+        web.attribute_explorer(model, faces[:0])
+    with pytest.raises(ValueError, match="give faces"):
+        web.attribute_explorer(model, vectors=vectors)
+    with pytest.raises(ValueError, match="codes must be"):
+        web.attribute_explorer(model, codes=np.zeros((2, latent + 1)))
+    with pytest.raises(ValueError, match="at most 64 faces"):
+        web.attribute_explorer(model, codes=np.zeros((65, latent)))
+    with pytest.raises(ValueError, match="2 names for 5 faces"):
+        web.attribute_explorer(model, faces, names=["a", "b"])
+    with pytest.raises(ValueError, match="dims"):
+        web.attribute_explorer(model, faces, dims=[0, 0])
+    with pytest.raises(ValueError, match="face must be an index below 5"):
+        web.attribute_explorer(model, faces, face=5)
+    with pytest.raises(ValueError, match="unknown attributes"):
+        web.attribute_explorer(model, faces, vectors, strengths={"Bald": 1.0})
+
+
+def test_from_widget_copies_the_attribute_explorer(model):
+    from vaecore import widgets
+
+    faces, vectors = _attribute_inputs(model, n=10)
+    other = {k: -v for k, v in vectors.items()}
+    widget = widgets.attribute_explorer(
+        {"a": model, "b": model}, faces, {"a": vectors, "b": other},
+        dims={"a": [0], "b": [model.latent_dim - 1, 0]}, strength_range=1.5,
+    )  # fmt: skip
+    widget.update(model="b", face=3, strengths={"Smiling": 1.0}, offsets={0: 0.5})
+    twin = web.from_widget(widget, faces=4)
+    att = twin.spec["attributes"]
+    assert att["title"] == "b" and len(att["codes"]) == 4 and att["face"] == 3
+    assert att["strengths"] == [1.0, 0.0] and att["offsets"] == [0.0, 0.5]
+    assert twin.spec["dims"] == [model.latent_dim - 1, 0] and att["strength_limit"] == 1.5
+    np.testing.assert_allclose(att["directions"][0]["vector"], other["Smiling"], atol=1e-4)
+    # what the page decodes first is the widget's code
+    np.testing.assert_allclose(web.compose_code(twin.spec, 3, att["strengths"], {0: 0.5}), widget.z, atol=1e-3)
+    first = web.from_widget(widget, model="a")  # not the widget's current model: its first face, no edits
+    assert first.spec["dims"] == [0] and first.spec["attributes"]["face"] == 0
+    assert first.spec["attributes"]["strengths"] == [0.0, 0.0] and len(first.spec["attributes"]["codes"]) == 8
+    with pytest.raises(ValueError, match="unknown model 'c'"):
+        web.from_widget(widget, model="c")
+    with pytest.raises(ValueError, match="model= chooses"):
+        web.from_widget(widgets.latent_explorer(model), model="a")

@@ -40,6 +40,8 @@ import numpy as np
 
 __all__ = [
     "WebExplorer",
+    "attribute_explorer",
+    "compose_code",
     "from_widget",
     "decoder_spec",
     "encoder_spec",
@@ -377,16 +379,62 @@ class WebExplorer:
         return f"WebExplorer(latent={len(self.spec['base'])}, {self.size_bytes / 1e6:.2f} MB)"
 
 
-def from_widget(explorer: Any, labels: Any = None, class_names: Any = None, **kwargs: Any) -> WebExplorer:
-    """The in-page twin of an ipywidgets :class:`vaecore.widgets.LatentExplorer`.
+def from_widget(
+    explorer: Any,
+    labels: Any = None,
+    class_names: Any = None,
+    model: str | None = None,
+    faces: int = 8,
+    **kwargs: Any,
+) -> WebExplorer:
+    """The in-page twin of an ipywidgets explorer from :mod:`vaecore.widgets`.
 
-    Same model, reference codes, slider dims, base code, range, map view and image
-    width, starting at the widget's current code. The widget does not keep the
-    labels, so pass them (and ``class_names``) again to colour the map. One line
-    after a chapter's widget cell makes the rendered book's explorer work::
+    For a :class:`~vaecore.widgets.LatentExplorer`: same model, reference codes,
+    slider dims, base code, range, map view and image width, starting at the
+    widget's current code. The widget does not keep the labels, so pass them (and
+    ``class_names``) again to colour the map. One line after a chapter's widget cell
+    makes the rendered book's explorer work::
 
         web.from_widget(explorer)
+
+    For an :class:`~vaecore.widgets.AttributeExplorer` (several models): the model
+    named ``model`` (default: the widget's current one; a page holds one decoder),
+    its attribute vectors and latent dims, the widget's first ``faces`` images,
+    starting at the widget's face, strengths and offsets (see
+    :func:`attribute_explorer`)::
+
+        web.from_widget(attribute_widget, model="beta 1")
     """
+    if hasattr(explorer, "strength_sliders"):  # an AttributeExplorer
+        if labels is not None or class_names is not None:
+            raise ValueError("an attribute explorer has no map: labels and class_names do not apply")
+        name = explorer.model_choice.value if model is None else model
+        if name not in explorer.models:
+            raise ValueError(f"unknown model {name!r}; the widget has {list(explorer.models)}")
+        current = name == explorer.model_choice.value
+        n = min(int(faces), len(explorer.images))
+        face = int(explorer.face_choice.value) if current else 0
+        options: dict[str, Any] = {
+            "dims": list(explorer._dims[name]),
+            "strength_range": float(explorer.strength_sliders[explorer.attributes[0]].max)
+            if explorer.attributes else 2.0,
+            "slider_range": float(explorer.latent_sliders[0].max) if explorer.latent_sliders else 3.0,
+            "step": float(explorer.latent_sliders[0].step) if explorer.latent_sliders else 0.05,
+            "image_width": explorer.image_width,
+        }
+        if current and face < n:
+            options["face"] = face
+            options["strengths"] = {a: float(s.value) for a, s in explorer.strength_sliders.items()}
+            options["offsets"] = {
+                d: float(s.value) for d, s in zip(explorer.dims, explorer.latent_sliders, strict=False)
+            }
+        options.update(kwargs)
+        return attribute_explorer(
+            explorer.models[name], explorer.images[:n], explorer.vectors[name],
+            codes=explorer.codes(name)[:n], title=name, **options,
+        )  # fmt: skip
+    if model is not None:
+        raise ValueError("model= chooses among an attribute explorer's models; this widget has one")
     options = {
         "z_ref": explorer.z_ref,
         "dims": list(explorer.dims),
@@ -452,7 +500,6 @@ def latent_explorer(
             if tried.check_error <= 4:
                 return tried
             precision = "float16"
-    from vaecore.toolbox import decode_latents
 
     latent = int(model.latent_dim)
     z_ref = None if z_ref is None else _numpy(z_ref)
@@ -521,16 +568,226 @@ def latent_explorer(
             spec["map"]["names"] = _names(lab, class_names)
 
     codes = np.concatenate([base_code[None], rng.standard_normal((check_codes - 1, latent))])
+    spec["check"], check_error = _self_check(model, spec["decoder"], codes)
+    return WebExplorer(spec, check_error)
+
+
+def _self_check(model: Any, decoder: Mapping[str, Any], codes: np.ndarray) -> tuple[dict, int]:
+    """The check codes with Keras's 8-bit decodings, and the NumPy runtime's worst pixel (/255)."""
+    from vaecore.toolbox import decode_latents
+
     codes = np.round(codes, 4).astype(np.float32)  # what the page's JSON holds
     keras_images = decode_latents(model, codes)
     keras_u8 = np.round(np.clip(keras_images, 0, 1) * 255).astype(np.uint8)
     mine = np.stack(
-        [1 / (1 + np.exp(-run_network(spec["decoder"], z))) for z in codes]
+        [1 / (1 + np.exp(-run_network(decoder, z))) for z in codes]
     ).reshape(keras_images.shape)
     mine_u8 = np.round(np.clip(mine, 0, 1) * 255).astype(np.int16)
-    check_error = int(np.abs(mine_u8 - keras_u8).max())
-    spec["check"] = {
+    check = {
         "codes": codes.tolist(),
         "images": [base64.b64encode(im.tobytes()).decode("ascii") for im in keras_u8],
     }
-    return WebExplorer(spec, check_error)
+    return check, int(np.abs(mine_u8 - keras_u8).max())
+
+
+# ----------------------------------------------------------------------- attribute explorer
+MAX_FACES = 64
+
+
+def compose_code(
+    spec: Mapping[str, Any],
+    face: int = 0,
+    strengths: Mapping[str, float] | Sequence[float] | None = None,
+    offsets: Mapping[int, float] | None = None,
+) -> np.ndarray:
+    """The code an attribute explorer's page decodes, computed as its JavaScript does.
+
+    ``codes[face] + sum_i strengths[i] * vectors[i]``, then each slider's offset added
+    on its dim, in float32 step by step (the page's ``Float32Array``). ``spec`` is a
+    :class:`WebExplorer`'s ``spec`` made by :func:`attribute_explorer`.
+    """
+    att = spec.get("attributes")
+    if not att:
+        raise ValueError("not an attribute explorer's spec (made by web.attribute_explorer)")
+    names = [d["name"] for d in att["directions"]]
+    if strengths is None:
+        strengths = [0.0] * len(names)
+    elif isinstance(strengths, Mapping):
+        unknown = [a for a in strengths if a not in names]
+        if unknown:
+            raise ValueError(f"unknown attributes {unknown}; attributes: {names}")
+        strengths = [float(strengths.get(a, 0.0)) for a in names]
+    if len(strengths) != len(names):
+        raise ValueError(f"{len(strengths)} strengths for {len(names)} attributes {names}")
+    if not 0 <= face < len(att["codes"]):
+        raise ValueError(f"face must be an index below {len(att['codes'])}, got {face}")
+    z = np.asarray(att["codes"][face], np.float32).copy()
+    for s, d in zip(strengths, att["directions"], strict=True):
+        if s:
+            z = (z.astype(np.float64) + float(s) * np.asarray(d["vector"], np.float64)).astype(np.float32)
+    for dim, value in (offsets or {}).items():
+        if int(dim) not in spec["dims"]:
+            raise ValueError(f"no slider for latent dim {dim}; sliders: {spec['dims']}")
+        z[int(dim)] = np.float32(float(z[int(dim)]) + float(value))
+    return z
+
+
+def _vectors(vectors: Mapping[str, Any] | None, latent: int) -> dict[str, np.ndarray]:
+    """Named direction vectors, each of the model's latent length and finite."""
+    if vectors is None:
+        return {}
+    if not isinstance(vectors, Mapping):
+        raise ValueError(
+            "vectors must be a mapping {name: (latent_dim,) vector}, e.g. {'Smiling': v}, "
+            f"got {type(vectors).__name__}"
+        )
+    out = {}
+    for name, v in vectors.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"vector names must be non-empty strings, got {name!r}")
+        arr = _numpy(v)
+        if arr.size != latent or (arr.ndim > 1 and arr.shape[0] != 1 and arr.ndim != 1):
+            raise ValueError(
+                f"vector {name!r} has shape {arr.shape}; it must be ({latent},), one value "
+                "per latent dimension of this model"
+            )
+        arr = arr.reshape(-1)
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"vector {name!r} has non-finite values")
+        out[name] = arr
+    return out
+
+
+def attribute_explorer(
+    model: Any,
+    faces: Any = None,
+    vectors: Mapping[str, Any] | None = None,
+    dims: Sequence[int] | None = None,
+    *,
+    codes: Any = None,
+    names: Sequence[str] | None = None,
+    max_sliders: int = 6,
+    strength_range: float = 2.0,
+    slider_range: float = 3.0,
+    step: float = 0.05,
+    image_width: int = 192,
+    precision: str = "auto",
+    face: int = 0,
+    strengths: Mapping[str, float] | None = None,
+    offsets: Mapping[int, float] | None = None,
+    title: str | None = None,
+    check_codes: int = 4,
+    seed: int = 0,
+) -> WebExplorer:
+    """The in-page twin of :func:`vaecore.widgets.attribute_explorer`, for one model.
+
+    Choose a face (thumbnails or a list), then edit it with attribute sliders and
+    latent offsets; the page decodes ``codes[face] + sum_a s_a v_a`` plus the
+    offsets on their dims, as the widget does::
+
+        web.attribute_explorer(model, x_test[:8], {"Smiling": v_smile}, dims=top)
+
+    Args:
+        model: a trained vaecore VAE (its decoder goes into the page).
+        faces: ``(n, H, W, C)`` images of this model, ``n <= 64``: shown as
+            thumbnails and encoded to their posterior means (unless ``codes``).
+        vectors: ``{name: (latent_dim,) vector}`` directions with a strength slider
+            each (e.g. :func:`vaecore.toolbox.attribute_vector`); may be empty.
+        dims: latent dims with an offset slider; default the ``max_sliders`` dims
+            whose codes vary most over the faces.
+        codes: ``(n, latent_dim)`` base codes instead of (or for) ``faces``.
+        names: a label per face (default "face 0", "face 1", ...).
+        strength_range, slider_range: the sliders run over +-these.
+        precision: as in :func:`latent_explorer` (``"auto"``: float16, int8 for big
+            decoders when it stays within 4/255).
+        face, strengths, offsets: what the page shows first.
+        title: a heading over the explorer (e.g. the model's name).
+        check_codes: how many codes carry their Keras decoding for the page's
+            self-check: the first faces, with all attribute vectors and offsets
+            added to all but the first.
+
+    Raises:
+        ValueError: faces, codes or vectors of the wrong shape, bad dims or names.
+    """
+    latent = int(model.latent_dim)
+    shape = tuple(int(d) for d in model.arch_def["input"])
+    images = None
+    if faces is not None:
+        images = _numpy(faces)
+        if images.ndim == 3 and images.shape == shape:
+            images = images[None]
+        if images.ndim != 4 or images.shape[1:] != shape or len(images) == 0:
+            raise ValueError(
+                f"faces must be a non-empty (n, {', '.join(map(str, shape))}) batch of this "
+                f"model's images, got shape {images.shape}"
+            )
+    if codes is None:
+        if images is None:
+            raise ValueError("give faces (images to encode) or codes (their latent codes)")
+        from vaecore.toolbox import encode_images
+
+        codes = encode_images(model, images)
+    codes = _numpy(codes)
+    if codes.ndim != 2 or codes.shape[1] != latent or len(codes) == 0:
+        raise ValueError(f"codes must be (n, {latent}) codes of this model, got shape {codes.shape}")
+    if images is not None and len(images) != len(codes):
+        raise ValueError(f"{len(images)} faces but {len(codes)} codes")
+    if len(codes) > MAX_FACES:
+        raise ValueError(f"at most {MAX_FACES} faces fit a page, got {len(codes)}; pass faces[:8]")
+    if not np.all(np.isfinite(codes)):
+        raise ValueError("codes have non-finite values")
+    names = [f"face {i}" for i in range(len(codes))] if names is None else [str(n) for n in names]
+    if len(names) != len(codes):
+        raise ValueError(f"{len(names)} names for {len(codes)} faces")
+    vecs = _vectors(vectors, latent)
+    if not strength_range > 0 or not slider_range > 0:
+        raise ValueError("strength_range and slider_range must be positive")
+    if dims is None:
+        dims = _pick_dims(latent, codes if len(codes) > 1 else None, max_sliders)
+    dims = [int(d) for d in dims]
+    if not 0 <= int(face) < len(codes):
+        raise ValueError(f"face must be an index below {len(codes)}, got {face}")
+    unknown = [a for a in (strengths or {}) if a not in vecs]
+    if unknown:
+        raise ValueError(f"unknown attributes {unknown}; attributes: {list(vecs)}")
+    bad = [d for d in (offsets or {}) if int(d) not in dims]
+    if bad:
+        raise ValueError(f"no slider for latent dims {bad}; sliders: {dims}")
+
+    rounded = np.round(codes, 4).astype(np.float32)  # what the page's JSON holds
+    explorer = latent_explorer(
+        model, dims=dims, base=rounded[int(face)], slider_range=slider_range, step=step,
+        image_width=image_width, precision=precision, check_codes=1,
+    )  # fmt: skip  (validates dims; picks the precision on the face's code)
+    spec = explorer.spec
+    spec["limits"] = [float(slider_range)] * len(dims)  # offsets, not values
+    spec["attributes"] = {
+        "title": title,
+        "names": names,
+        "codes": rounded.tolist(),
+        "faces": None
+        if images is None
+        else [
+            base64.b64encode(np.round(np.clip(im, 0, 1) * 255).astype(np.uint8).tobytes()).decode("ascii")
+            for im in images
+        ],
+        "directions": [
+            {"name": n, "vector": np.round(v, 4).astype(np.float32).tolist()} for n, v in vecs.items()
+        ],
+        "strength_limit": float(strength_range),
+        "face": int(face),
+        "strengths": [float((strengths or {}).get(n, 0.0)) for n in vecs],
+        "offsets": [float((offsets or {}).get(d, 0.0)) for d in dims],
+    }
+    rng = np.random.default_rng(seed)
+    check = []
+    for k in range(max(1, int(check_codes))):
+        f = k % len(codes)
+        if k == 0:
+            check.append(compose_code(spec, f))
+            continue
+        s = {n: float(rng.uniform(-strength_range, strength_range)) for n in vecs}
+        o = {d: float(rng.uniform(-slider_range, slider_range)) for d in dims}
+        check.append(compose_code(spec, f, s, o))
+    spec["check"], error = _self_check(model, spec["decoder"], np.stack(check))
+    return WebExplorer(spec, error)

@@ -230,6 +230,8 @@
     ctx.putImageData(data, 0, 0);
   }
 
+  function escapeHtml(t) { return String(t).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
+
   function sigmoidAll(x) { for (var i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i])); return x; }
 
   function Explorer(root, spec) {
@@ -243,6 +245,16 @@
     this.rot = { a: 0.6, b: 0.35 };
     root.textContent = "";
     root.style.cssText = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;font:13px sans-serif;margin:6px 0";
+    if (spec.attributes) this._attributeUI(); else this._latentUI();
+    this._selfCheck();
+    if (spec.attributes) this.compose(); else if (spec.start) this.setZ(spec.start); else this.refresh();
+    api.explorers.push(this);
+    root.vaecore = this;
+    root.setAttribute("data-ready", "1");
+  }
+
+  Explorer.prototype._latentUI = function () { // sliders on latent values, map, drawing pad
+    var self = this, spec = this.spec, root = this.root;
     // sliders
     var left = el("div", { style: "min-width:230px" }, root);
     el("div", { text: "Latent values", style: "font-weight:bold;margin-bottom:4px" }, left);
@@ -293,12 +305,114 @@
       el("span", { text: "encoder input", style: "font-size:11px;color:#555" }, pb);
       this._setupPad();
     }
-    this._selfCheck();
-    if (spec.start) this.setZ(spec.start); else this.refresh();
-    api.explorers.push(this);
-    root.vaecore = this;
-    root.setAttribute("data-ready", "1");
-  }
+  };
+
+  // Attribute explorer: a chosen face's code, plus strength * vector for each named
+  // direction, plus offsets on the latent dims with a slider (vaecore.web.attribute_explorer).
+  Explorer.prototype._attributeUI = function () {
+    var self = this, spec = this.spec, root = this.root, att = spec.attributes;
+    this.face = att.face;
+    this.strengths = att.strengths.slice();
+    this.offsets = att.offsets.slice();
+    this.sliders = [];
+    function row(parent, label, lim, value, attrs, onInput) {
+      var r = el("div", { style: "display:flex;align-items:center;gap:6px;margin:2px 0" }, parent);
+      el("code", { text: label, style: "width:92px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap", title: label }, r);
+      attrs.type = "range"; attrs.min = -lim; attrs.max = lim; attrs.step = spec.step; attrs.value = value;
+      attrs["aria-label"] = label; attrs.style = "width:130px";
+      var s = el("input", attrs, r), out = el("code", { text: Number(value).toFixed(2), style: "width:40px" }, r);
+      s._readout = out;
+      s.addEventListener("input", function () { out.textContent = parseFloat(s.value).toFixed(2); onInput(parseFloat(s.value)); self.compose(); });
+      return s;
+    }
+    if (att.title) el("div", { text: att.title, style: "flex-basis:100%;font-weight:bold;font-size:14px" }, root);
+    var left = el("div", { style: "min-width:250px;max-width:300px" }, root);
+    el("div", { text: "Face", style: "font-weight:bold;margin-bottom:4px" }, left);
+    this.select = el("select", { "class": "vaecore-face-select", "aria-label": "face" }, left);
+    att.names.forEach(function (name, k) { el("option", { value: k, text: name }, self.select); });
+    this.select.value = String(this.face);
+    this.select.addEventListener("change", function () { self.setFace(+self.select.value); });
+    this.thumbs = [];
+    if (att.faces) {
+      var strip = el("div", { style: "display:flex;flex-wrap:wrap;gap:3px;margin:4px 0" }, left);
+      var fs = this.shape;
+      this.faceImages = att.faces.map(function (b) {
+        var u = b64bytes(b), f = new Float32Array(u.length);
+        for (var i = 0; i < u.length; i++) f[i] = u[i] / 255;
+        return f;
+      });
+      this.faceImages.forEach(function (img, k) {
+        var c = el("canvas", { width: fs[1], height: fs[0], "class": "vaecore-face", "data-face": k, title: att.names[k], style: "width:34px;cursor:pointer;border:2px solid transparent" }, strip);
+        paint(c, img, fs);
+        c.addEventListener("click", function () { self.setFace(k); });
+        self.thumbs.push(c);
+      });
+    }
+    this.strengthSliders = [];
+    if (att.directions.length) {
+      el("div", { text: "Attribute strengths", style: "font-weight:bold;margin:6px 0 4px" }, left);
+      att.directions.forEach(function (d, j) {
+        var s = row(left, d.name, att.strength_limit, self.strengths[j], { "data-direction": j, "class": "vaecore-strength" }, function (v) { self.strengths[j] = v; });
+        self.strengthSliders.push(s);
+      });
+    }
+    var mid = el("div", { style: "min-width:250px" }, root);
+    el("div", { text: "Latent offsets", style: "font-weight:bold;margin-bottom:4px" }, mid);
+    this.offsetSliders = spec.dims.map(function (d, j) {
+      return row(mid, "z[" + d + "]", spec.limits[j], self.offsets[j], { "data-dim": d, "class": "vaecore-offset" }, function (v) { self.offsets[j] = v; });
+    });
+    this.sliders = this.strengthSliders.concat(this.offsetSliders);
+    var buttons = el("div", { style: "margin-top:6px;display:flex;gap:6px" }, mid);
+    el("button", { text: "Reset sliders", type: "button" }, buttons).addEventListener("click", function () { self.resetSliders(); });
+    var right = el("div", { style: "display:flex;gap:10px;align-items:flex-start" }, root);
+    var w = Math.round(spec.image_width * (att.faces ? 0.75 : 1));
+    if (att.faces) {
+      var o = el("div", {}, right);
+      el("div", { text: "Chosen face", style: "font-weight:bold;margin-bottom:4px" }, o);
+      this.original = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-original", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid #ccc;display:block" }, o);
+    }
+    var dbox = el("div", {}, right);
+    el("div", { text: "Decoded", style: "font-weight:bold;margin-bottom:4px" }, dbox);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid #ccc;display:block" }, dbox);
+    var info = el("div", { style: "flex-basis:100%" }, root);
+    this.readout = el("div", { style: "margin-top:2px", "class": "vaecore-readout" }, info);
+    this.check = el("div", { style: "color:#555;font-size:11px", "class": "vaecore-check" }, info);
+    this._showFace();
+  };
+
+  Explorer.prototype._showFace = function () {
+    var self = this;
+    if (this.select) this.select.value = String(this.face);
+    this.thumbs.forEach(function (c, k) { c.style.borderColor = k === self.face ? "#d62728" : "transparent"; });
+    if (this.original) paint(this.original, this.faceImages[this.face], this.shape);
+  };
+
+  /** Attribute explorer: decode codes[face] + sum_j strengths[j] * vector_j, plus the offsets. */
+  Explorer.prototype.compose = function () {
+    var att = this.spec.attributes, base = att.codes[this.face], z = this.z, i, j;
+    for (i = 0; i < z.length; i++) z[i] = base[i];
+    for (j = 0; j < att.directions.length; j++) {
+      var s = this.strengths[j], v = att.directions[j].vector;
+      if (s) for (i = 0; i < z.length; i++) z[i] = z[i] + s * v[i];
+    }
+    for (j = 0; j < this.spec.dims.length; j++) if (this.offsets[j]) z[this.spec.dims[j]] = z[this.spec.dims[j]] + this.offsets[j];
+    this.refresh();
+  };
+
+  Explorer.prototype.setFace = function (k) {
+    if (!(k >= 0 && k < this.spec.attributes.codes.length)) throw new Error("vaecore: no face " + k);
+    this.face = k;
+    this._showFace();
+    this.compose();
+  };
+
+  Explorer.prototype.resetSliders = function () {
+    var self = this;
+    this.strengths = this.strengths.map(function () { return 0; });
+    this.offsets = this.offsets.map(function () { return 0; });
+    this.sliders.forEach(function (s) { s.value = 0; s._readout.textContent = (0).toFixed(2); });
+    this.compose();
+  };
 
   Explorer.prototype.decode = function (z) {
     var t0 = performance.now();
@@ -322,7 +436,13 @@
     this.image = this.decode(this.z);
     paint(this.canvas, this.image, this.shape);
     var shown = Array.prototype.slice.call(this.z, 0, 8).map(function (v) { return v.toFixed(2); }).join(", ");
-    this.readout.innerHTML = "<code>z = [" + shown + (this.z.length > 8 ? ", ..." : "") + "]</code><br>decoded in " + this.lastMs.toFixed(1) + " ms in your browser";
+    var what = "<code>z = [" + shown + (this.z.length > 8 ? ", ..." : "") + "]</code>";
+    if (this.spec.attributes) {
+      var att = this.spec.attributes, self = this, used = att.directions.map(function (d, j) { return self.strengths[j] ? d.name + " " + (self.strengths[j] > 0 ? "+" : "") + self.strengths[j].toFixed(2) : null; }).filter(Boolean);
+      what = "<code>" + escapeHtml(att.names[this.face]) + (used.length ? ": " + escapeHtml(used.join(", ")) : "") + "</code>";
+      this.root.setAttribute("data-face", String(this.face));
+    }
+    this.readout.innerHTML = what + "<br>decoded in " + this.lastMs.toFixed(1) + " ms in your browser";
     this.root.setAttribute("data-z", JSON.stringify(Array.from(this.z)));
     if (this.map) this.drawMap();
   };
