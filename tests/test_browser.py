@@ -230,6 +230,8 @@ def test_attribute_explorer_faces_and_directions_match_keras(browser, conv_model
     _, error = _canvas_vs_keras(browser, root, conv_model)
     now = page_matches_definition()
     assert error <= 2 and now["o"][1] > 0.3 and now["s"][0] > 0.3
+    refused = browser.execute_script("try { arguments[0].vaecore.setZ([]); } catch (e) { return String(e); }", root)
+    assert "setFace" in refused, "setZ must not silently bypass the face and sliders"
     root.find_element("css selector", "button").click()  # Reset sliders: the plain reconstruction
     np.testing.assert_allclose(json_z(), explorer.spec["attributes"]["codes"][1], atol=1e-6)
     assert _remote_requests(browser) == []

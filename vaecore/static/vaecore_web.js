@@ -423,6 +423,7 @@
 
   Explorer.prototype.setZ = function (z) {
     var self = this;
+    if (this.spec.attributes) throw new Error("vaecore: an attribute explorer decodes a face's code plus its sliders; use setFace and the sliders");
     for (var i = 0; i < this.z.length; i++) this.z[i] = z[i];
     this.sliders.forEach(function (s) {
       var d = +s.getAttribute("data-dim");
