@@ -237,6 +237,55 @@ def test_attribute_explorer_faces_and_directions_match_keras(browser, conv_model
     assert _remote_requests(browser) == []
 
 
+def test_model_choice_menu_switches_decoders_and_keeps_the_edit(browser, conv_model, tmp_path):
+    """A menu of two models: each decodes with its own weights; face and strengths carry over."""
+    from selenium.webdriver.support.ui import Select
+
+    other = build_vae(dict(conv_model.arch_def, name="b_conv64_other"), seed=7)
+    rng = np.random.default_rng(5)
+    last = [w for w in other.decoder.weights if len(w.shape) == 1][-1]  # untrained decoders all give grey:
+    last.assign(rng.normal(0, 1.5, last.shape).astype("float32"))  # this one is tinted per channel
+    faces = rng.random((4, 64, 64, 3)).astype("float32")
+    vectors = {"Smiling": rng.normal(0, 1.5, 32), "Eyeglasses": rng.normal(0, 1.5, 32)}
+    menu = web.model_choice({
+        "first": web.attribute_explorer(conv_model, faces, vectors, dims=[1, 2], precision="float16"),
+        "second": web.attribute_explorer(other, faces, vectors, dims=[3], precision="int8"),
+    })  # fmt: skip
+    _open(browser, menu.save(tmp_path / "menu.html"))
+    _wait(browser, "return document.querySelector('.vaecore-choice').dataset.ready")
+    choice = browser.find_element("css selector", ".vaecore-choice")
+    assert choice.get_attribute("data-model") == "first"
+    assert len(choice.find_elements("css selector", ".vaecore-explorer")) == 1, "built before it was chosen"
+    first = choice.find_element("css selector", ".vaecore-explorer")
+    assert int(first.get_attribute("data-check-error")) <= 2
+    Select(first.find_element("css selector", "select.vaecore-face-select")).select_by_index(2)
+    strength = first.find_element("css selector", "input.vaecore-strength[data-direction='1']")
+    _move_slider(browser, first, index=first.find_elements("css selector", "input[type=range]").index(strength))
+    offset = first.find_element("css selector", "input.vaecore-offset[data-dim='2']")
+    _move_slider(browser, first, index=first.find_elements("css selector", "input[type=range]").index(offset))
+    state = "return arguments[0].vaecore.getState();"
+    edited = browser.execute_script(state, first)
+    assert edited["face"] == 2 and edited["strengths"]["Eyeglasses"] > 0.3 and edited["offsets"]["2"] > 0.3
+
+    Select(choice.find_element("css selector", "select.vaecore-model-select")).select_by_visible_text("second")
+    assert choice.get_attribute("data-model") == "second" and not first.is_displayed()
+    second = browser.find_element("css selector", ".vaecore-choice-item[data-model='second'] .vaecore-explorer")
+    assert second.is_displayed() and second.get_attribute("data-error") is None
+    assert int(second.get_attribute("data-check-error")) <= 4  # int8
+    now = browser.execute_script(state, second)
+    assert now["face"] == 2 and now["strengths"] == edited["strengths"], "the edit did not carry over"
+    assert now["offsets"] == {"3": 0}, "latent offsets mean nothing in another model: they start at 0"
+    z = browser.execute_script("return JSON.parse(arguments[0].getAttribute('data-z'))", second)
+    np.testing.assert_allclose(z, web.compose_code(menu.explorers["second"].spec, 2, now["strengths"]), atol=1e-5)
+    _, error = _canvas_vs_keras(browser, second, other)
+    assert error <= 4, f"the second model's pixels differ from its Keras decode by {error}/255"
+    _, error_first_model = _canvas_vs_keras(browser, second, conv_model)
+    assert error_first_model > 8, "the second menu entry decodes with the first model's weights"
+    Select(choice.find_element("css selector", "select.vaecore-model-select")).select_by_index(0)
+    assert first.is_displayed() and len(choice.find_elements("css selector", ".vaecore-explorer")) == 2
+    assert _remote_requests(browser) == []
+
+
 # --------------------------------------------------------------------- the built book
 def _chapter_pages() -> list[Path]:
     return sorted((BUILD / "book").glob("*.html")) if BUILD.is_dir() else []
@@ -309,4 +358,13 @@ def test_built_page_offline(browser, page):
         rgba = np.asarray(after["rgba"], np.int16).reshape(h, w, 4)
         canvas = rgba[..., :1] if c == 1 else rgba[..., :3]
         assert np.abs(canvas - np.round(np.clip(mine, 0, 1) * 255)).max() <= 1
+    for choice in browser.find_elements("css selector", ".vaecore-choice"):
+        browser.execute_script("arguments[0].scrollIntoView()", choice)
+        names = browser.execute_script("return arguments[0].vaecore.spec.names", choice)
+        for k, name in enumerate(names):
+            explorer = browser.execute_script("return arguments[0].vaecore.show(arguments[1]).root", choice, k)
+            assert explorer.is_displayed() and explorer.get_attribute("data-error") is None, (page, name)
+            worst = int(explorer.get_attribute("data-check-error"))
+            precision = browser.execute_script("return arguments[0].vaecore.spec.precision", explorer)
+            assert worst <= (4 if precision == "int8" else 2), f"{page}, {name}: {worst}/255 from Keras"
     assert _remote_requests(browser) == [], f"{page} reached for the network"

@@ -283,7 +283,7 @@ def test_from_widget_copies_the_attribute_explorer(model):
         dims={"a": [0], "b": [model.latent_dim - 1, 0]}, strength_range=1.5,
     )  # fmt: skip
     widget.update(model="b", face=3, strengths={"Smiling": 1.0}, offsets={0: 0.5})
-    twin = web.from_widget(widget, faces=4)
+    twin = web.from_widget(widget, model="b", faces=4)
     att = twin.spec["attributes"]
     assert att["title"] == "b" and len(att["codes"]) == 4 and att["face"] == 3
     assert att["strengths"] == [1.0, 0.0] and att["offsets"] == [0.0, 0.5]
@@ -296,5 +296,38 @@ def test_from_widget_copies_the_attribute_explorer(model):
     assert first.spec["attributes"]["strengths"] == [0.0, 0.0] and len(first.spec["attributes"]["codes"]) == 8
     with pytest.raises(ValueError, match="unknown model 'c'"):
         web.from_widget(widget, model="c")
+    with pytest.raises(ValueError, match=r"unknown models \['c'\]"):
+        web.from_widget(widget, model=["a", "c"])
+    # no model named: every model behind one menu, starting at the widget's, in its state
+    menu = web.from_widget(widget, faces=4)
+    assert isinstance(menu, web.WebChoice) and list(menu.explorers) == ["a", "b"]
+    assert menu.spec["names"] == ["a", "b"] and menu.spec["start"] == 1
+    assert menu.explorers["b"].spec["attributes"]["face"] == 3 and menu.explorers["a"].spec["dims"] == [0]
+    assert menu.check_error == max(e.check_error for e in menu.explorers.values())
     with pytest.raises(ValueError, match="model= chooses"):
         web.from_widget(widgets.latent_explorer(model), model="a")
+
+
+def test_model_choice_puts_explorers_behind_one_menu(model, tmp_path):
+    faces, vectors = _attribute_inputs(model, n=3)
+    one = web.attribute_explorer(model, faces, vectors, precision="float16", title="one")
+    two = web.attribute_explorer(model, faces, {k: -v for k, v in vectors.items()}, precision="int8")
+    menu = web.model_choice({"beta 1": one, "beta 5": two}, start="beta 5", label="beta")
+    assert menu.spec["names"] == ["beta 1", "beta 5"] and menu.spec["start"] == 1
+    assert menu.spec["label"] == "beta" and menu.spec["explorers"] == [one.spec, two.spec]
+    assert menu.check_error == max(one.check_error, two.check_error)
+    page = menu.html()
+    assert page.count("vaecoreWeb.mountChoice(") == 1 and page.count("(function (root)") == 1
+    assert 'class="vaecore-choice"' in page and not re.search(r"https?://", page)
+    # one runtime for the whole menu: smaller than the two explorers shown apart
+    assert menu.size_bytes < one.size_bytes + two.size_bytes
+    assert "WebChoice(['beta 1', 'beta 5']" in repr(menu)
+    assert menu.save(tmp_path / "menu.html").read_text().startswith("<!doctype html>")
+    with pytest.raises(ValueError, match="non-empty mapping"):
+        web.model_choice({})
+    with pytest.raises(ValueError, match="start='beta 2' is not one of"):
+        web.model_choice({"beta 1": one}, start="beta 2")
+    with pytest.raises(ValueError, match="explorer 'x' is a WebChoice"):
+        web.model_choice({"x": menu})
+    with pytest.raises(ValueError, match="non-empty strings"):
+        web.model_choice({"": one})

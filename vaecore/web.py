@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "WebChoice",
     "WebExplorer",
     "attribute_explorer",
     "compose_code",
@@ -47,6 +48,7 @@ __all__ = [
     "encoder_spec",
     "export_network",
     "latent_explorer",
+    "model_choice",
     "run_network",
     "runtime_js",
 ]
@@ -342,19 +344,22 @@ class WebExplorer:
     Keras on the check codes, in 1/255 units; the page measures its own).
     """
 
+    _css_class = "vaecore-explorer"
+    _mount = "mount"
+
     def __init__(self, spec: dict[str, Any], check_error: int) -> None:
         self.spec = spec
         self.check_error = check_error
-        self.element_id = "vaecore-explorer-" + uuid.uuid4().hex[:12]
+        self.element_id = f"{self._css_class}-" + uuid.uuid4().hex[:12]
 
     def html(self) -> str:
         """The self-contained HTML fragment: a div, the inlined runtime, the spec."""
         payload = json.dumps(self.spec, separators=(",", ":")).replace("</", "<\\/")
         return (
-            f'<div id="{self.element_id}" class="vaecore-explorer">'
+            f'<div id="{self.element_id}" class="{self._css_class}">'
             "(The latent explorer needs JavaScript.)</div>\n"
             f"<script>{runtime_js()}\n"
-            f'vaecoreWeb.mount("{self.element_id}", {payload});</script>'
+            f'vaecoreWeb.{self._mount}("{self.element_id}", {payload});</script>'
         )
 
     def _repr_html_(self) -> str:
@@ -379,11 +384,72 @@ class WebExplorer:
         return f"WebExplorer(latent={len(self.spec['base'])}, {self.size_bytes / 1e6:.2f} MB)"
 
 
+class WebChoice(WebExplorer):
+    """What :func:`model_choice` returns: several explorers behind one menu in the page.
+
+    Attributes: ``explorers`` (name -> :class:`WebExplorer`), ``spec`` (names, the
+    first one shown, every explorer's spec), ``check_error`` (the worst of theirs).
+    """
+
+    _css_class = "vaecore-choice"
+    _mount = "mountChoice"
+
+    def __init__(self, spec: dict[str, Any], explorers: dict[str, WebExplorer]) -> None:
+        super().__init__(spec, max(e.check_error for e in explorers.values()))
+        self.explorers = explorers
+
+    def __repr__(self) -> str:
+        return f"WebChoice({list(self.explorers)}, {self.size_bytes / 1e6:.2f} MB)"
+
+
+def model_choice(
+    explorers: Mapping[str, WebExplorer], start: str | None = None, label: str = "Model", title: str | None = None
+) -> WebChoice:
+    """Several in-page explorers behind one menu: e.g. one per beta of the same data.
+
+    The page builds an explorer the first time its name is chosen. Between attribute
+    explorers the face and the attribute strengths carry over (an attribute means
+    the same in every model), the latent offsets start at 0 (a latent dim does not)::
+
+        web.model_choice({f"beta {b}": web.attribute_explorer(m, faces, vectors[b]) for b, m in models.items()})
+
+    Every decoder is in the page: mind ``size_bytes`` (int8 decoders are a quarter of
+    float32). ``start``: the name shown first (default the first); ``label``: the
+    menu's label; ``title``: a heading before it.
+
+    Raises:
+        ValueError: no explorers, a name that is not a non-empty string, a value that
+            is not a single explorer, or an unknown ``start``.
+    """
+    if not isinstance(explorers, Mapping) or not explorers:
+        raise ValueError("explorers must be a non-empty mapping {name: WebExplorer}")
+    for name, e in explorers.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"explorer names must be non-empty strings, got {name!r}")
+        if not isinstance(e, WebExplorer) or isinstance(e, WebChoice):
+            raise ValueError(
+                f"explorer {name!r} is a {type(e).__name__}; give explorers made by "
+                "web.latent_explorer or web.attribute_explorer"
+            )
+    names = list(explorers)
+    start = names[0] if start is None else start
+    if start not in explorers:
+        raise ValueError(f"start={start!r} is not one of {names}")
+    spec = {
+        "title": title,
+        "label": str(label),
+        "names": names,
+        "start": names.index(start),
+        "explorers": [explorers[n].spec for n in names],
+    }
+    return WebChoice(spec, dict(explorers))
+
+
 def from_widget(
     explorer: Any,
     labels: Any = None,
     class_names: Any = None,
-    model: str | None = None,
+    model: str | Sequence[str] | None = None,
     faces: int = 8,
     **kwargs: Any,
 ) -> WebExplorer:
@@ -397,18 +463,27 @@ def from_widget(
 
         web.from_widget(explorer)
 
-    For an :class:`~vaecore.widgets.AttributeExplorer` (several models): the model
-    named ``model`` (default: the widget's current one; a page holds one decoder),
-    its attribute vectors and latent dims, the widget's first ``faces`` images,
-    starting at the widget's face, strengths and offsets (see
-    :func:`attribute_explorer`)::
+    For an :class:`~vaecore.widgets.AttributeExplorer` (several models): one
+    :func:`attribute_explorer` per model, with its attribute vectors and latent dims
+    and the widget's first ``faces`` images, behind a :func:`model_choice` menu that
+    starts at the widget's model, face, strengths and offsets. ``model`` picks one
+    model (a single explorer) or a list of them (a menu of those)::
 
-        web.from_widget(attribute_widget, model="beta 1")
+        web.from_widget(attribute_widget)                 # all models, one menu
+        web.from_widget(attribute_widget, model="beta 1")  # that model alone
     """
     if hasattr(explorer, "strength_sliders"):  # an AttributeExplorer
         if labels is not None or class_names is not None:
             raise ValueError("an attribute explorer has no map: labels and class_names do not apply")
-        name = explorer.model_choice.value if model is None else model
+        if model is None or not isinstance(model, str):
+            chosen = list(explorer.models) if model is None else [str(m) for m in model]
+            unknown = [m for m in chosen if m not in explorer.models]
+            if unknown or not chosen:
+                raise ValueError(f"unknown models {unknown}; the widget has {list(explorer.models)}")
+            current = explorer.model_choice.value
+            parts = {m: from_widget(explorer, model=m, faces=faces, **kwargs) for m in chosen}
+            return model_choice(parts, start=current if current in parts else chosen[0])
+        name = model
         if name not in explorer.models:
             raise ValueError(f"unknown model {name!r}; the widget has {list(explorer.models)}")
         current = name == explorer.model_choice.value

@@ -15,7 +15,7 @@
  */
 (function (root) {
   "use strict";
-  var VERSION = "1";
+  var VERSION = "2";
   if (root.vaecoreWeb && root.vaecoreWeb.version === VERSION) {
     if (typeof module !== "undefined" && module.exports) module.exports = root.vaecoreWeb;
     return;
@@ -198,7 +198,7 @@
     return x;
   };
 
-  var api = { version: VERSION, Network: Network, explorers: [] };
+  var api = { version: VERSION, Network: Network, explorers: [], choices: [] };
   root.vaecoreWeb = api;
   if (typeof module !== "undefined" && module.exports) module.exports = api;
   if (typeof document === "undefined") return;
@@ -406,6 +406,34 @@
     this.compose();
   };
 
+  /** Attribute explorer: its face, strengths by attribute name and offsets by latent dim. */
+  Explorer.prototype.getState = function () {
+    var att = this.spec.attributes, self = this, out = { face: this.face, strengths: {}, offsets: {} };
+    if (!att) throw new Error("vaecore: getState is for attribute explorers; read data-z");
+    att.directions.forEach(function (d, j) { out.strengths[d.name] = self.strengths[j]; });
+    this.spec.dims.forEach(function (d, j) { out.offsets[d] = self.offsets[j]; });
+    return out;
+  };
+
+  /** Attribute explorer: set the face, strengths (by name) and offsets (by dim) at once;
+   *  what a state does not name goes to 0, values are clipped to the sliders' ranges. */
+  Explorer.prototype.setState = function (state) {
+    var att = this.spec.attributes, self = this;
+    if (!att) throw new Error("vaecore: setState is for attribute explorers; use setZ");
+    var face = state.face == null ? this.face : state.face;
+    if (face >= 0 && face < att.codes.length) this.face = face;
+    function put(slider, named, key) {
+      slider.value = named && key in named ? named[key] : 0;
+      var v = parseFloat(slider.value);
+      slider._readout.textContent = v.toFixed(2);
+      return v;
+    }
+    this.strengthSliders.forEach(function (s, j) { self.strengths[j] = put(s, state.strengths, att.directions[j].name); });
+    this.offsetSliders.forEach(function (s, j) { self.offsets[j] = put(s, state.offsets, self.spec.dims[j]); });
+    this._showFace();
+    this.compose();
+  };
+
   Explorer.prototype.resetSliders = function () {
     var self = this;
     this.strengths = this.strengths.map(function () { return 0; });
@@ -598,7 +626,66 @@
     this.setZ(zm);
   };
 
+  // ------------------------------------------------------------------ a choice of models
+  /** Several explorers behind one menu (e.g. one model per beta). Each is built the first
+   *  time it is chosen; attribute explorers pass on the face and the attribute strengths
+   *  (the same attribute means the same thing in every model; a latent dim does not, so
+   *  offsets start at 0). */
+  function Choice(root, spec) {
+    var self = this;
+    this.root = root;
+    this.spec = spec;
+    this.explorers = [];
+    this.current = null;
+    root.textContent = "";
+    var bar = el("div", { style: "display:flex;align-items:center;gap:8px;font:13px sans-serif;margin:6px 0" }, root);
+    if (spec.title) el("b", { text: spec.title }, bar);
+    el("span", { text: spec.label + ":" }, bar);
+    this.select = el("select", { "class": "vaecore-model-select", "aria-label": spec.label }, bar);
+    spec.names.forEach(function (name, k) { el("option", { value: k, text: name }, self.select); });
+    this.select.addEventListener("change", function () { self.show(+self.select.value); });
+    this.boxes = spec.names.map(function (name) {
+      return el("div", { "class": "vaecore-choice-item", "data-model": name, style: "display:none" }, root);
+    });
+    this.show(spec.start);
+    api.choices.push(this);
+    root.vaecore = this;
+    root.setAttribute("data-ready", "1");
+  }
+
+  Choice.prototype.show = function (k) {
+    if (!(k >= 0 && k < this.spec.names.length)) throw new Error("vaecore: no model " + k);
+    var prev = this.current === null ? null : this.explorers[this.current];
+    var state = prev && prev.spec.attributes ? prev.getState() : null;
+    if (!this.explorers[k]) {
+      var node = el("div", { "class": "vaecore-explorer", id: this.root.id + "-" + k }, this.boxes[k]);
+      try { this.explorers[k] = new Explorer(node, this.spec.explorers[k]); } catch (err) {
+        node.textContent = "vaecore explorer failed: " + err;
+        node.setAttribute("data-error", String(err));
+        throw err;
+      }
+    }
+    var next = this.explorers[k];
+    if (state && next.spec.attributes && k !== this.current) next.setState({ face: state.face, strengths: state.strengths });
+    this.boxes.forEach(function (b, j) { b.style.display = j === k ? "" : "none"; });
+    this.current = k;
+    this.select.value = String(k);
+    this.root.setAttribute("data-model", this.spec.names[k]);
+    return next;
+  };
+
   api.Explorer = Explorer;
+  api.Choice = Choice;
+  /** Mount a choice of explorers on the element with id `id`. */
+  api.mountChoice = function (id, spec) {
+    var node = document.getElementById(id);
+    if (!node || node.getAttribute("data-ready")) return node && node.vaecore;
+    try { return new Choice(node, spec); } catch (err) {
+      node.textContent = "vaecore explorer failed: " + err;
+      node.setAttribute("data-error", String(err));
+      throw err;
+    }
+  };
   /** Mount an explorer on the element with id `id`, from the spec Python wrote. */
   api.mount = function (id, spec) {
     var node = document.getElementById(id);
