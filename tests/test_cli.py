@@ -302,3 +302,44 @@ def test_augment_flag_reaches_the_training_pipeline_only(workdir, tmp_path, monk
     assert main(train_args(workdir, plain, "--epochs", "1", "--quiet")) == 0
     # turning augmentation on for an existing plain run is a config change
     assert main(train_args(workdir, plain, "--epochs", "2", "--quiet", "--augment")) == 2
+
+
+def test_resize_mode_reaches_every_pipeline_and_is_recorded(workdir, tmp_path, monkeypatch, capsys):
+    import vaecore.data
+    from vaecore import cli
+    from vaecore.data.images import RESIZE_MODES
+
+    assert cli.RESIZE_MODES == RESIZE_MODES
+    calls = []
+    real = vaecore.data.load_dataset
+
+    def spy(name, split=None, **kwargs):
+        calls.append((split, kwargs.get("resize_mode")))
+        return real(name, split, **kwargs)
+
+    monkeypatch.setattr(vaecore.data, "load_dataset", spy)
+    out = tmp_path / "crop"
+    assert main(train_args(workdir, out, "--epochs", "1", "--quiet", "--resize-mode", "crop")) == 0
+    assert ("train", "crop") in calls and ("test", "crop") in calls
+    assert json.loads((out / "config.json").read_text())["resize_mode"] == "crop"
+    # sample/reconstruct/evaluate read the data as the run did, unless told otherwise
+    calls.clear()
+    assert main(["reconstruct", "--model", str(out), "--num", "4", "--split", "all", "--out", str(tmp_path / "r.png")]) == 0
+    assert calls and all(mode == "crop" for _, mode in calls)
+    calls.clear()
+    assert main(["reconstruct", "--model", str(out), "--num", "4", "--split", "all", "--resize-mode", "pad",
+                 "--out", str(tmp_path / "p.png")]) == 0  # fmt: skip
+    assert calls and all(mode == "pad" for _, mode in calls)
+    # the same folder with another resize mode is another config; a bad mode is a one-line error
+    assert main(train_args(workdir, out, "--epochs", "1", "--quiet")) == 2
+    assert "resize_mode: 'crop' -> 'stretch'" in capsys.readouterr().err
+    assert main(train_args(workdir, tmp_path / "bad", "--resize-mode", "squash")) == 2
+    err = capsys.readouterr().err
+    assert "squash" in err and "stretch" in err and "Traceback" not in err
+    # a run recorded before the flag existed resumes without it
+    plain = tmp_path / "plain"
+    assert main(train_args(workdir, plain, "--epochs", "1", "--quiet")) == 0
+    config = json.loads((plain / "config.json").read_text())
+    del config["resize_mode"]
+    (plain / "config.json").write_text(json.dumps(config))
+    assert main(train_args(workdir, plain, "--epochs", "1", "--quiet")) == 0

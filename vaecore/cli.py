@@ -38,6 +38,8 @@ RUNTIME_KEYS = frozenset(
 )
 RECORD_KEYS = frozenset({"versions", "device", "replicas"})
 FILE_DATASETS = ("folder", "csv")
+# vaecore.data.images.RESIZE_MODES, spelled out so that --help needs no TensorFlow (a test checks)
+RESIZE_MODES = ("stretch", "crop", "pad")
 EPOCH_LINE_KEYS = {
     "loss": "loss",
     "reconstruction_loss": "recon",
@@ -163,6 +165,13 @@ def _train_keys() -> dict[str, Key]:
             "pos_int", None, "resize images to N x N (default: the arch's input size)", None, "N"
         ),
         "channels": Key("choice", None, "1 (grey) or 3 (RGB) (default: the arch's)", (1, 3)),
+        "resize_mode": Key(
+            "choice",
+            "stretch",
+            "how an image of another aspect ratio becomes the model's size: stretch it, centre-"
+            "crop it or pad it (load_dataset resize_mode=)",
+            RESIZE_MODES,
+        ),
         "limit": Key("pos_int", None, "use the first N training images", None, "N"),
         "test_limit": Key("pos_int", None, "use the first N test images for validation", None, "N"),
         "binarize": Key("bool", False, "binarize pixels dynamically (a fresh draw every epoch)"),
@@ -362,6 +371,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--image-size", type=_flag_type("pos_int"), metavar="N")
     g.add_argument("--channels", type=_flag_type("choice", (1, 3)), choices=(1, 3))
     g.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None)
+    g.add_argument("--resize-mode", choices=RESIZE_MODES, help="(default: the run's)")
     g.add_argument(
         "--split", choices=("train", "test", "all"), default="test", help="(default: test)"
     )
@@ -553,7 +563,7 @@ def _image_size_for(
     return (height if height == width else [height, width]), arch_channels
 
 
-ADDED_KEY_DEFAULTS: dict[str, Any] = {"augment": False}
+ADDED_KEY_DEFAULTS: dict[str, Any] = {"augment": False, "resize_mode": "stretch"}
 
 
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -627,6 +637,7 @@ def _dataset_options(cfg: dict[str, Any]) -> dict[str, Any]:
         "image_size": cfg.get("image_size"),
         "channels": cfg.get("channels"),
         "binarize": bool(cfg.get("binarize")),
+        "resize_mode": cfg.get("resize_mode") or "stretch",
     }
     if cfg["dataset"] in FILE_DATASETS:
         options["path"] = cfg["path"]
@@ -869,8 +880,9 @@ def load_run(model_arg: str):
 
 def _use_data_config(args: argparse.Namespace, run_cfg: dict[str, Any], model) -> dict[str, Any]:
     """Dataset settings for sample/reconstruct/...: flags, else the run's config, else the model's."""
-    cfg = {k: run_cfg.get(k) for k in ("dataset", "data_dir", "path", "column", "binarize")}
-    for key in ("dataset", "data_dir", "path", "column", "binarize"):
+    keys = ("dataset", "data_dir", "path", "column", "binarize", "resize_mode")
+    cfg = {k: run_cfg.get(k) for k in keys}
+    for key in keys:
         if getattr(args, key, None) is not None:
             cfg[key] = getattr(args, key)
     if cfg["dataset"] is None:
