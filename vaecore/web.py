@@ -466,8 +466,9 @@ def from_widget(
     For an :class:`~vaecore.widgets.AttributeExplorer` (several models): one
     :func:`attribute_explorer` per model, with its attribute vectors and latent dims
     and the widget's first ``faces`` images, behind a :func:`model_choice` menu that
-    starts at the widget's model, face, strengths and offsets. ``model`` picks one
-    model (a single explorer) or a list of them (a menu of those)::
+    starts at the widget's model, face, strengths and offsets (a widget of one model
+    gives that explorer alone). ``model`` picks one model (a single explorer) or a
+    list of them (a menu of those)::
 
         web.from_widget(attribute_widget)                 # all models, one menu
         web.from_widget(attribute_widget, model="beta 1")  # that model alone
@@ -475,6 +476,8 @@ def from_widget(
     if hasattr(explorer, "strength_sliders"):  # an AttributeExplorer
         if labels is not None or class_names is not None:
             raise ValueError("an attribute explorer has no map: labels and class_names do not apply")
+        if model is None and len(explorer.models) == 1:
+            model = next(iter(explorer.models))
         if model is None or not isinstance(model, str):
             chosen = list(explorer.models) if model is None else [str(m) for m in model]
             unknown = [m for m in chosen if m not in explorer.models]
