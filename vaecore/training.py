@@ -16,7 +16,6 @@ training with a :class:`TrainingDivergedError` that says where and what to try.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import tempfile
@@ -29,9 +28,14 @@ import tensorflow as tf
 
 from vaecore.callbacks import EpochTimer
 
-HISTORY_FILE = "history.csv"
-MODEL_FILE = "model.keras"
-BACKUP_DIR = "backup"
+# Re-exported: these lived here before vaecore.runs existed.
+from vaecore.runs import (  # noqa: F401
+    BACKUP_DIR,
+    HISTORY_FILE,
+    MODEL_FILE,
+    completed_epochs,
+    read_history,
+)
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -149,46 +153,3 @@ def _worker_folders(run_dir: Path, strategy=None) -> tuple[Path, Path]:
         return run_dir, run_dir / BACKUP_DIR
     task = task_name(strategy)
     return Path(tempfile.mkdtemp(prefix=f"vaecore-{task}-")), run_dir / BACKUP_DIR / task
-
-
-def completed_epochs(run_dir: str | os.PathLike) -> int:
-    """How many epochs a run folder has finished (0 for a new folder)."""
-    history = read_history(run_dir)
-    return len(history.get("epoch", []))
-
-
-def read_history(run_dir_or_csv: str | os.PathLike) -> dict[str, list[float]]:
-    """Read ``history.csv`` as ``{column: [values per epoch]}``, one row per epoch.
-
-    A row written twice for one epoch (a kill between the checkpoint and the
-    log) keeps its last version. A missing file gives an empty dict.
-    """
-    path = Path(run_dir_or_csv)
-    if path.is_dir():
-        path = path / HISTORY_FILE
-    if not path.exists():
-        return {}
-    with path.open(newline="") as f:
-        rows = {
-            int(row["epoch"]): row
-            for row in csv.DictReader(f)
-            if row.get("epoch") not in (None, "")
-        }
-    if not rows:
-        return {}
-    ordered = [rows[e] for e in sorted(rows)]
-    history: dict[str, list[float]] = {"epoch": [int(r["epoch"]) for r in ordered]}
-    for column in ordered[0]:
-        if column == "epoch":
-            continue
-        values = [_to_float(r.get(column)) for r in ordered]
-        if not all(math.isnan(v) for v in values):  # Keras logs "NA" for absent val_ columns
-            history[column] = values
-    return history
-
-
-def _to_float(value: str | None) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
