@@ -21,6 +21,8 @@ import keras
 import numpy as np
 from PIL import Image, ImageDraw
 
+from vaecore.images import montage, save_image  # noqa: F401 - save_image stays importable here
+
 Z_FILE = "z.npy"
 
 
@@ -33,27 +35,6 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._start
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    arr = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
-    arr = (arr * 255.0 + 0.5).astype(np.uint8)
-    return arr[..., 0] if arr.shape[-1] == 1 else arr
-
-
-def save_image(image: np.ndarray, path: str | os.PathLike, scale: int = 1) -> Path:
-    """Write one ``(H, W, C)`` image in [0, 1] as a PNG, enlarged ``scale`` times (nearest)."""
-    if not isinstance(scale, int) or scale < 1:
-        raise ValueError(f"scale must be an int >= 1, got {scale!r}")
-    img = Image.fromarray(_to_uint8(image))
-    if scale > 1:
-        img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    img.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
 
 
 class SampleSnapshots(keras.callbacks.Callback):
@@ -117,8 +98,6 @@ class SampleSnapshots(keras.callbacks.Callback):
         last = self.params.get("epochs") if self.params else None
         if (epoch + 1) % self.every and epoch + 1 != last:
             return
-        from vaecore.plots import montage  # plots imports training, which imports this module
-
         images = np.asarray(self.model.decode(self.codes()))
         save_image(montage(images, nrows=self.nrows, pad=1), self.frame_path(epoch + 1), self.scale)
 

@@ -17,12 +17,13 @@ arrays of shape ``(N, H, W, C)`` in ``[0, 1]``, ready for :mod:`vaecore.plots`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+
+from vaecore._shared import to_numpy
+from vaecore.images import load_images
 
 __all__ = [
     "VAEToolbox",
@@ -44,8 +45,6 @@ Method = Literal["linear", "slerp"]
 _PARALLEL_EPS = 1e-6
 #: Batch size used when encoding or decoding many vectors at once.
 _BATCH = 256
-#: ITU-R BT.601 luma weights, the same ones PIL uses for RGB -> L.
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -60,8 +59,10 @@ def to_tensor(
 ) -> tf.Tensor:
     """Turn an image from almost anywhere into a model-ready ``float32`` tensor.
 
-    Accepts a file path (``str``/``Path``; PNG, JPEG or anything PIL reads), a PIL
-    image, or an array/tensor that is ``HW``, ``HWC`` or ``NHWC``. ``uint8`` (or
+    :func:`vaecore.images.load_images` as a ``tf.Tensor`` (the toolbox itself works on
+    its NumPy result, so it runs under any Keras backend). Accepts a file path
+    (``str``/``Path``; JPEG, PNG, GIF, BMP or WebP, decoded as the data layer
+    decodes), a PIL image, or an array/tensor that is ``HW``, ``HWC`` or ``NHWC``. ``uint8`` (or
     other integer) data is read as ``0..255``, float data must already lie in
     ``[0, 1]``. Transparent images (RGBA, LA, palette with transparency) are
     composited on white, the way they look in an image viewer.
@@ -81,136 +82,7 @@ def to_tensor(
         ValueError: unsupported shape, channel count or value range.
         TypeError: an input type that is not an image.
     """
-    size, channels = _target_size_and_channels(size, channels)
-    array = _load_as_float_array(image_or_path)
-    array = _composite_alpha(array)
-    if channels is not None:
-        array = _convert_channels(array, channels)
-    tensor = tf.convert_to_tensor(array, dtype=tf.float32)
-    if size is not None and tuple(tensor.shape[1:3]) != size:
-        tensor = tf.image.resize(tensor, size, method="bilinear", antialias=True)
-        tensor = tf.clip_by_value(tensor, 0.0, 1.0)
-    return tensor
-
-
-def _target_size_and_channels(
-    size: Sequence[int] | None, channels: int | None
-) -> tuple[tuple[int, int] | None, int | None]:
-    """Validate ``size``/``channels`` of :func:`to_tensor`; ``(H, W, C)`` sets channels."""
-    if size is not None:
-        size = tuple(int(s) for s in size)
-        if len(size) not in (2, 3) or min(size) < 1:
-            raise ValueError(f"size must be (H, W) or (H, W, C) with positive values, got {size}")
-        if len(size) == 3:
-            channels = size[2] if channels is None else channels
-        size = size[:2]
-    if channels is not None and channels not in (1, 3):
-        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), got {channels}")
-    return size, channels
-
-
-def _load_as_float_array(image: Any) -> np.ndarray:
-    """Read ``image`` into a float32 ``(N, H, W, C)`` array in ``[0, 1]``."""
-    if isinstance(image, (str, Path)):
-        image = _open_image_file(Path(image))
-    if isinstance(image, Image.Image):
-        image = _pil_to_array(image)
-    if isinstance(image, (tf.Tensor, tf.Variable)):
-        image = image.numpy()
-    if not isinstance(image, np.ndarray):
-        if isinstance(image, (list, tuple)):
-            image = np.asarray(image)
-        else:
-            raise TypeError(
-                "expected a file path, a PIL image, a numpy array or a tensor, "
-                f"got {type(image).__name__}"
-            )
-    return _scale_to_unit_range(_to_nhwc(image))
-
-
-def _open_image_file(path: Path) -> Image.Image:
-    """Open an image file, with errors that name the file."""
-    path = path.expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"image file not found: {str(path)!r}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            return img
-    except OSError as err:  # PIL.UnidentifiedImageError is an OSError
-        raise ValueError(f"could not read {str(path)!r} as an image: {err}") from err
-
-
-def _pil_to_array(img: Image.Image) -> np.ndarray:
-    """PIL image -> uint8 array, keeping alpha (if any) as a 4th/2nd channel."""
-    if img.mode == "P":
-        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
-    elif img.mode in ("1", "I", "I;16", "F"):
-        img = img.convert("L")
-    elif img.mode not in ("L", "LA", "RGB", "RGBA"):
-        img = img.convert("RGB")  # CMYK, YCbCr, ...
-    return np.asarray(img)
-
-
-def _to_nhwc(array: np.ndarray) -> np.ndarray:
-    """Give an ``HW``/``HWC``/``NHWC`` array its batch and channel axes."""
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim == 3:
-        if array.shape[-1] not in (1, 2, 3, 4):
-            raise ValueError(
-                f"a 3-D image must be (H, W, C) with C in 1, 3 or 4, got shape {array.shape}; "
-                "for a batch of grayscale images add a channel axis: x[..., None]"
-            )
-        array = array[None]
-    if array.ndim != 4:
-        raise ValueError(f"expected an HW, HWC or NHWC image, got shape {array.shape}")
-    if array.shape[-1] not in (1, 2, 3, 4):
-        raise ValueError(f"images must have 1, 3 or 4 channels, got shape {array.shape}")
-    if min(array.shape) == 0:
-        raise ValueError(f"image is empty, shape {array.shape}")
-    return array
-
-
-def _scale_to_unit_range(array: np.ndarray) -> np.ndarray:
-    """Integers are read as 0..255, floats must already be in [0, 1]."""
-    if array.dtype == bool:
-        return array.astype(np.float32)
-    if np.issubdtype(array.dtype, np.integer):
-        lo, hi = int(array.min()), int(array.max())
-        if lo < 0 or hi > 255:
-            raise ValueError(f"integer images must hold values in 0..255, got range {lo}..{hi}")
-        return array.astype(np.float32) / 255.0
-    if not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(f"unsupported image dtype {array.dtype}")
-    array = array.astype(np.float32)
-    if not np.all(np.isfinite(array)):
-        raise ValueError("image contains NaN or infinite values")
-    lo, hi = float(array.min()), float(array.max())
-    if lo < -1e-6 or hi > 1 + 1e-6:
-        raise ValueError(
-            f"float images must hold values in [0, 1], got range [{lo:.4g}, {hi:.4g}]; "
-            "divide 0..255 data by 255 (or pass it as uint8)"
-        )
-    return np.clip(array, 0.0, 1.0)
-
-
-def _composite_alpha(array: np.ndarray) -> np.ndarray:
-    """Drop an alpha channel by compositing on white (LA -> L, RGBA -> RGB)."""
-    if array.shape[-1] not in (2, 4):
-        return array
-    color, alpha = array[..., :-1], array[..., -1:]
-    return color * alpha + (1.0 - alpha)
-
-
-def _convert_channels(array: np.ndarray, channels: int) -> np.ndarray:
-    """Grayscale <-> RGB conversion (luma weights for RGB -> gray)."""
-    have = array.shape[-1]
-    if have == channels:
-        return array
-    if channels == 3:
-        return np.repeat(array, 3, axis=-1)
-    return (array @ _LUMA)[..., None].astype(np.float32)
+    return tf.convert_to_tensor(load_images(image_or_path, size, channels), dtype=tf.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -224,15 +96,13 @@ def input_shape(model: Any) -> tuple[int, int, int]:
 
 
 def _numpy(x: Any) -> np.ndarray:
-    """Tensor or array-like -> float32 numpy array."""
-    if hasattr(x, "numpy"):
-        x = x.numpy()
-    return np.asarray(x, dtype=np.float32)
+    """A tensor of any backend or array-like -> float32 numpy array."""
+    return to_numpy(x, np.float32)
 
 
-def _model_images(model: Any, images: Any) -> tf.Tensor:
-    """Any image input -> ``(N, H, W, C)`` tensor sized for ``model``."""
-    return to_tensor(images, size=input_shape(model))
+def _model_images(model: Any, images: Any) -> np.ndarray:
+    """Any image input -> ``(N, H, W, C)`` float32 array sized for ``model``."""
+    return load_images(images, size=input_shape(model))
 
 
 def encode_images(model: Any, images: Any, batch_size: int = _BATCH) -> np.ndarray:
@@ -268,7 +138,7 @@ def decode_latents(model: Any, z: Any, batch_size: int = _BATCH) -> np.ndarray:
     """Decode latent vectors in batches into a ``(n, H, W, C)`` float32 array."""
     z = _as_latents(model, z)
     images = [
-        _numpy(model.decode(tf.constant(z[i : i + batch_size])))
+        _numpy(model.decode(z[i : i + batch_size]))
         for i in range(0, len(z), batch_size)
     ]
     return np.concatenate(images, axis=0)
@@ -486,7 +356,7 @@ def _as_batched_dataset(model: Any, dataset: Any) -> tf.data.Dataset:
     if not isinstance(dataset, tf.data.Dataset):
         if isinstance(dataset, tuple) and len(dataset) == 2:
             dataset = tf.data.Dataset.from_tensor_slices(dataset)
-        elif isinstance(dataset, (np.ndarray, tf.Tensor)):
+        elif isinstance(dataset, np.ndarray | tf.Tensor):
             dataset = tf.data.Dataset.from_tensor_slices(dataset)
         else:
             raise TypeError(

@@ -3,9 +3,10 @@
 Every function returns float32 in [0, 1] and works on one image ``(H, W, C)``;
 the channel and resize helpers also work on a batch ``(B, H, W, C)``.
 
-* Decoding: JPEG, PNG (8- and 16-bit; palette PNGs come out as RGB/RGBA), GIF
-  (first frame), BMP, WebP. PNGs are decoded as uint16 (16-bit values are scaled
-  by 65535, 8-bit ones exactly by 255), the rest as uint8.
+* Decoding: :func:`vaecore.images.decode_bytes`, the one decoder the toolbox uses
+  too: JPEG, PNG (8- and 16-bit; palette PNGs come out as RGB/RGBA), GIF (first
+  frame), BMP, WebP. PNGs are decoded as uint16 (16-bit values are scaled by
+  65535, 8-bit ones exactly by 255), the rest as uint8.
 * Transparency: RGBA and grey+alpha are alpha-blended onto ``background``
   (``out = rgb * a + background * (1 - a)``), not just dropped, so a transparent
   Pokémon background becomes white rather than whatever colour hid behind it.
@@ -22,8 +23,24 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
+from vaecore.images import LUMA, decode_bytes
+
+__all__ = [
+    "RESIZE_MODES",
+    "background_for",
+    "binarize",
+    "center_crop_to_aspect",
+    "check_resize_mode",
+    "convert_channels",
+    "decode_bytes",
+    "decode_file",
+    "parse_background",
+    "parse_image_size",
+    "resize",
+    "to_rgb",
+]
+
 RESIZE_MODES = ("stretch", "crop", "pad")
-_LUMA = (0.299, 0.587, 0.114)
 
 
 def parse_image_size(image_size: int | Sequence[int] | None) -> tuple[int, int] | None:
@@ -63,27 +80,6 @@ def decode_file(
     return convert_channels(to_rgb(decode_bytes(tf.io.read_file(path)), background), channels)
 
 
-def decode_bytes(data: tf.Tensor) -> tf.Tensor:
-    """Encoded image -> float32 in [0, 1] with its own channel count (1 to 4).
-
-    PNGs are decoded at 16 bits (8-bit PNGs are scaled exactly, 16-bit ones keep
-    their precision); other formats at 8 bits (the WebP decoder only offers uint8).
-    """
-    is_png = tf.equal(tf.strings.substr(data, 0, 8), b"\x89PNG\r\n\x1a\n")
-    image = tf.cond(
-        is_png,
-        lambda: tf.image.convert_image_dtype(
-            tf.io.decode_png(data, channels=0, dtype=tf.uint16), tf.float32
-        ),
-        lambda: tf.image.convert_image_dtype(
-            tf.io.decode_image(data, channels=0, dtype=tf.uint8, expand_animations=False),
-            tf.float32,
-        ),
-    )
-    image.set_shape((None, None, None))
-    return image
-
-
 def to_rgb(image: tf.Tensor, background: tuple[float, float, float]) -> tf.Tensor:
     """Any of grey, grey+alpha, RGB, RGBA (float in [0, 1]) -> RGB, alpha blended onto ``background``."""
     bg = tf.constant(background, tf.float32)
@@ -115,14 +111,14 @@ def convert_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     if have == 1:
         return tf.concat([image] * 3, axis=-1)
     if have == 3:
-        return tf.reduce_sum(image * tf.constant(_LUMA, image.dtype), axis=-1, keepdims=True)
+        return tf.reduce_sum(image * tf.constant(LUMA, image.dtype), axis=-1, keepdims=True)
     raise ValueError(f"cannot convert {have} channels to {channels}")
 
 
 def background_for(channels: int, background: tuple[float, float, float]) -> tuple[float, ...]:
     """The background colour in the output's channel space (grey for 1 channel)."""
     if channels == 1:
-        return (sum(w * c for w, c in zip(_LUMA, background, strict=True)),)
+        return (sum(w * c for w, c in zip(LUMA, background, strict=True)),)
     return background
 
 
