@@ -1,4 +1,4 @@
-"""vaecore.web: exported decoders match Keras, in NumPy and in the JavaScript runtime (node).
+"""vaecore.web (vaecore.export + vaecore.explorers.page*): exported decoders match Keras, in NumPy and in the JavaScript runtime (node).
 
 The browser itself is tested in tests/test_browser.py; here the same runtime file runs
 under node, which CI installs, so the JavaScript maths is checked without a browser.
@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from vaecore import build_vae, web
+from vaecore.explorers import page
 from vaecore.toolbox import decode_latents
 
 ARCHS = {
@@ -136,12 +137,14 @@ def test_explorer_arguments_are_checked(model):
 
 
 def test_auto_precision_picks_int8_for_big_decoders(monkeypatch, model):
-    monkeypatch.setattr(web, "AUTO_INT8_BYTES", 10)
+    int8_error = web.latent_explorer(model, precision="int8").check_error
+    monkeypatch.setattr(page, "AUTO_INT8_BYTES", 10)  # every decoder counts as big
     ex = web.latent_explorer(model)
-    assert ex.spec["precision"] in ("int8", "float16")
-    if ex.spec["precision"] == "int8":
-        assert ex.check_error <= 4
-    monkeypatch.setattr(web, "AUTO_INT8_BYTES", 10**9)
+    if int8_error <= 4:
+        assert ex.spec["precision"] == "int8" and ex.check_error == int8_error
+    else:
+        assert ex.spec["precision"] == "float16"
+    monkeypatch.setattr(page, "AUTO_INT8_BYTES", 10**9)
     assert web.latent_explorer(model).spec["precision"] == "float16"
 
 

@@ -118,7 +118,7 @@ def test_explorer_argument_errors(model, codes):
         vw.latent_explorer(model, view="3d")
     with pytest.raises(ValueError, match=r"\(n, 3\)"):
         vw.latent_explorer(model, z[:, :2])
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match=r"from 0 to 2 \(latent_dim=3\), got \(0, 3\)"):
         vw.latent_explorer(model, dims=[0, 3])
     with pytest.raises(ValueError, match="at least 3"):
         vw.latent_explorer(model, z, dims=[0, 1], view="3d")

@@ -3,8 +3,9 @@
 * :func:`to_numpy`: a tensor of any Keras backend (TensorFlow, JAX, torch on the
   CPU) or an array-like as a NumPy array;
 * :func:`class_name` / :func:`class_names_list`: readable names of class labels,
-  for legends (plots, plotly scatters) and the in-page map;
-* :func:`pick_dims`: which latent dimensions an explorer gives a slider.
+  for legends (plots, plotly scatters) and the in-page map.
+
+The explorers' own shared checks are in :mod:`vaecore.explorers.common`.
 """
 
 from __future__ import annotations
@@ -40,19 +41,3 @@ def class_names_list(labels: np.ndarray, class_names: ClassNames) -> list[str]:
     """The names of integer classes ``0 .. labels.max()``, one per class index."""
     top = int(labels.max()) + 1 if labels.size else 0
     return [class_name(i, class_names) for i in range(top)]
-
-
-def pick_dims(latent: int, z_ref: np.ndarray | None, max_sliders: int) -> tuple[int, ...]:
-    """All dimensions when few; else the ``max_sliders`` most used ones.
-
-    "Most used" means the largest variance of ``z_ref`` across the data set: in a
-    VAE, dimensions the model ignores collapse to the prior and their code means
-    barely vary ("inactive units"), so their sliders would do nothing visible.
-    Without ``z_ref``, the first ``max_sliders``.
-    """
-    if latent <= max_sliders:
-        return tuple(range(latent))
-    if z_ref is None:
-        return tuple(range(max_sliders))
-    order = np.argsort(-np.asarray(z_ref).var(axis=0), kind="stable")[:max_sliders]
-    return tuple(int(d) for d in order)

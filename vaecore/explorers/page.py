@@ -1,0 +1,302 @@
+"""In-page explorers: a latent explorer that decodes in the reader's browser, no kernel, no network.
+
+:func:`latent_explorer` returns an object whose ``_repr_html_`` is a self-contained
+HTML/JavaScript output: sliders for the latent code, the decoded image, and, with
+reference codes, a map of them with a marker (2-D, or 3-D rotatable by dragging;
+for more than 3 latent dimensions, the plane of the first two slider dims). A
+notebook cell that displays it works in Jupyter, in Colab and in the rendered book
+alike, because the decoder itself is in the output:
+
+* :func:`vaecore.export.export_network` writes a trained Keras decoder (or encoder)
+  as a compact spec: a list of operations and one base64 blob of weights, float16
+  by default (``"int8"``: per-output-channel scales, a quarter of float32);
+* ``vaecore/static/vaecore_web.js`` is the runtime that runs such a spec, inlined
+  into each output (about 20 kB; why our own runtime rather than TensorFlow.js or
+  onnxruntime-web is said at the top of that file);
+* :func:`vaecore.export.run_network` is the same runtime in NumPy, used to measure what the
+  quantization costs before anything reaches a browser.
+
+Each explorer carries a few codes and the Keras decoder's 8-bit images of them; the
+page decodes them again when it opens and prints the largest difference, so every
+rendered explorer states its own faithfulness (the browser tests read that number).
+
+With ``draw=True`` (dense 28 x 28 models, e.g. MNIST) the page also gets a drawing
+pad: the encoder runs in the page and the marker shows where the drawing lands.
+
+:func:`model_choice` puts several explorers behind one menu; the attribute explorer
+is in :mod:`vaecore.explorers.page_attribute`, and :func:`vaecore.explorers.twin.from_widget`
+turns a kernel explorer into its in-page twin.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaecore._shared import class_names_list, to_numpy
+from vaecore.explorers import common
+from vaecore.explorers.common import check_dims, pick_dims, reference_codes
+from vaecore.export import decoder_spec, encoder_spec, run_network
+
+__all__ = [
+    "AUTO_INT8_BYTES",
+    "WebChoice",
+    "WebExplorer",
+    "latent_explorer",
+    "model_choice",
+    "runtime_js",
+]
+
+AUTO_INT8_BYTES = 3_000_000  # precision="auto": float16 weights above this go int8
+
+
+def runtime_js() -> str:
+    """The JavaScript runtime and explorer UI (``vaecore/static/vaecore_web.js``)."""
+    return resources.files("vaecore").joinpath("static/vaecore_web.js").read_text("utf-8")
+
+
+class WebExplorer:
+    """What :func:`latent_explorer` returns: display it (``_repr_html_``) or :meth:`save` it.
+
+    Attributes: ``spec`` (everything the page gets: both networks, the map, the
+    self-check), ``check_error`` (the NumPy runtime's worst pixel difference from
+    Keras on the check codes, in 1/255 units; the page measures its own).
+    """
+
+    _css_class = "vaecore-explorer"
+    _mount = "mount"
+
+    def __init__(self, spec: dict[str, Any], check_error: int) -> None:
+        self.spec = spec
+        self.check_error = check_error
+        self.element_id = f"{self._css_class}-" + uuid.uuid4().hex[:12]
+
+    def html(self) -> str:
+        """The self-contained HTML fragment: a div, the inlined runtime, the spec."""
+        payload = json.dumps(self.spec, separators=(",", ":")).replace("</", "<\\/")
+        return (
+            f'<div id="{self.element_id}" class="{self._css_class}">'
+            "(The latent explorer needs JavaScript.)</div>\n"
+            f"<script>{runtime_js()}\n"
+            f'vaecoreWeb.{self._mount}("{self.element_id}", {payload});</script>'
+        )
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    @property
+    def size_bytes(self) -> int:
+        """Bytes the explorer adds to a page (runtime, weights and codes included)."""
+        return len(self.html().encode("utf-8"))
+
+    def save(self, path: str | Path, title: str = "vaecore latent explorer") -> Path:
+        """A standalone HTML page holding just this explorer (opens offline)."""
+        path = Path(path)
+        page = (
+            f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}'
+            f"</title></head><body>\n{self.html()}\n</body></html>\n"
+        )
+        path.write_text(page, encoding="utf-8")
+        return path
+
+    def __repr__(self) -> str:
+        return f"WebExplorer(latent={len(self.spec['base'])}, {self.size_bytes / 1e6:.2f} MB)"
+
+
+class WebChoice(WebExplorer):
+    """What :func:`model_choice` returns: several explorers behind one menu in the page.
+
+    Attributes: ``explorers`` (name -> :class:`WebExplorer`), ``spec`` (names, the
+    first one shown, every explorer's spec), ``check_error`` (the worst of theirs).
+    """
+
+    _css_class = "vaecore-choice"
+    _mount = "mountChoice"
+
+    def __init__(self, spec: dict[str, Any], explorers: dict[str, WebExplorer]) -> None:
+        super().__init__(spec, max(e.check_error for e in explorers.values()))
+        self.explorers = explorers
+
+    def __repr__(self) -> str:
+        return f"WebChoice({list(self.explorers)}, {self.size_bytes / 1e6:.2f} MB)"
+
+
+def model_choice(
+    explorers: Mapping[str, WebExplorer], start: str | None = None, label: str = "Model", title: str | None = None
+) -> WebChoice:
+    """Several in-page explorers behind one menu: e.g. one per beta of the same data.
+
+    The page builds an explorer the first time its name is chosen. Between attribute
+    explorers the face and the attribute strengths carry over (an attribute means
+    the same in every model), the latent offsets start at 0 (a latent dim does not)::
+
+        web.model_choice({f"beta {b}": web.attribute_explorer(m, faces, vectors[b]) for b, m in models.items()})
+
+    Every decoder is in the page: mind ``size_bytes`` (int8 decoders are a quarter of
+    float32). ``start``: the name shown first (default the first); ``label``: the
+    menu's label; ``title``: a heading before it.
+
+    Raises:
+        ValueError: no explorers, a name that is not a non-empty string, a value that
+            is not a single explorer, or an unknown ``start``.
+    """
+    if not isinstance(explorers, Mapping) or not explorers:
+        raise ValueError("explorers must be a non-empty mapping {name: WebExplorer}")
+    for name, e in explorers.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"explorer names must be non-empty strings, got {name!r}")
+        if not isinstance(e, WebExplorer) or isinstance(e, WebChoice):
+            raise ValueError(
+                f"explorer {name!r} is a {type(e).__name__}; give explorers made by "
+                "web.latent_explorer or web.attribute_explorer"
+            )
+    names = list(explorers)
+    start = names[0] if start is None else start
+    if start not in explorers:
+        raise ValueError(f"start={start!r} is not one of {names}")
+    spec = {
+        "title": title,
+        "label": str(label),
+        "names": names,
+        "start": names.index(start),
+        "explorers": [explorers[n].spec for n in names],
+    }
+    return WebChoice(spec, dict(explorers))
+
+def latent_explorer(
+    model: Any,
+    z_ref: Any = None,
+    labels: Any = None,
+    class_names: Sequence[str] | Mapping | None = None,
+    dims: Sequence[int] | None = None,
+    slider_range: float = 3.0,
+    view: str | None = None,
+    base: Any = None,
+    step: float = 0.05,
+    max_sliders: int = 10,
+    image_width: int = 224,
+    precision: str = "auto",
+    draw: bool = False,
+    max_points: int = 2000,
+    check_codes: int = 3,
+    seed: int = 0,
+    start: Any = None,
+) -> WebExplorer:
+    """The in-page latent explorer: the same arguments as :func:`vaecore.widgets.latent_explorer`.
+
+    Args:
+        model: a trained vaecore VAE (dense or conv decoder).
+        z_ref, labels, class_names, dims, slider_range, base, step, max_sliders,
+            image_width: as in :func:`vaecore.widgets.latent_explorer`.
+        view: ``"2d"`` or ``"3d"`` map of ``z_ref`` over the first 2 or 3 slider
+            dims; default ``"3d"`` for a 3-D latent space, ``"2d"`` otherwise
+            (with ``z_ref``; no map without it).
+        precision: weights in the page: ``"float16"``, ``"int8"`` (per-output-channel
+            scales, half the bytes) or ``"float32"``; ``"auto"`` (default) takes
+            float16 unless its weights pass ``AUTO_INT8_BYTES`` (3 MB), then int8 if
+            its worst pixel stays within 4/255 of Keras on the check codes.
+        draw: add a drawing pad whose drawing the in-page encoder maps to ``z``
+            (dense models on 28 x 28 x 1 images, such as MNIST).
+        max_points: at most this many reference codes on the map (drawn at random).
+        check_codes: how many codes (the base, then random prior draws) carry their
+            Keras decoding, for the page's self-check.
+        start: the code shown first (default: ``base``, which Reset returns to).
+    """
+    if precision == "auto":
+        small = decoder_spec(model, "float16")["blob"]
+        if len(small) * 3 // 4 <= AUTO_INT8_BYTES:
+            precision = "float16"
+        else:
+            args = {k: v for k, v in locals().items() if k not in ("precision", "small")}
+            tried = latent_explorer(precision="int8", **args)
+            if tried.check_error <= 4:
+                return tried
+            precision = "float16"
+
+    latent = int(model.latent_dim)
+    z_ref = reference_codes(z_ref, latent)
+    if not slider_range > 0:
+        raise ValueError(f"slider_range must be positive, got {slider_range}")
+    base_code = common.base_code(base, latent)
+    dims = list(check_dims(pick_dims(latent, z_ref, max_sliders) if dims is None else dims, latent))
+    if view is None and z_ref is not None:
+        view = "3d" if len(dims) == 3 and latent == 3 else "2d"
+    if view is not None:
+        if view not in ("2d", "3d"):
+            raise ValueError(f"view must be '2d', '3d' or None, got {view!r}")
+        if z_ref is None:
+            raise ValueError(f"view={view!r} needs z_ref, the codes to map")
+        if len(dims) < (2 if view == "2d" else 3):
+            raise ValueError(f"view={view!r} needs at least {2 if view == '2d' else 3} dims")
+    if draw:
+        shape = tuple(model.arch_def["input"])
+        if shape != (28, 28, 1):
+            raise ValueError(f"draw=True needs 28 x 28 x 1 images, this model takes {shape}")
+
+    rng = np.random.default_rng(seed)
+    spec: dict[str, Any] = {
+        "decoder": decoder_spec(model, precision),
+        "encoder": encoder_spec(model, precision) if draw else None,
+        "precision": precision,
+        "base": [float(v) for v in base_code],
+        "start": None if start is None else [float(v) for v in to_numpy(start, np.float32).reshape(latent)],
+        "dims": dims,
+        "limits": [max(float(slider_range), abs(float(base_code[d]))) for d in dims],  # as widgets
+        "step": float(step),
+        "image_width": int(image_width),
+        "map": None,
+    }
+    if view is not None:
+        mdims = dims[: 3 if view == "3d" else 2]
+        keep = np.arange(len(z_ref))
+        if len(keep) > max_points:
+            keep = np.sort(rng.choice(len(keep), max_points, replace=False))
+        pts = np.round(z_ref[keep][:, mdims], 3)
+        lo = np.minimum(pts.min(axis=0), -slider_range)
+        hi = np.maximum(pts.max(axis=0), slider_range)
+        pad = 0.05 * (hi - lo)
+        spec["map"] = {
+            "view": view,
+            "dims": mdims,
+            "points": pts.tolist(),
+            "lo": (lo - pad).round(3).tolist(),
+            "hi": (hi + pad).round(3).tolist(),
+            "labels": None,
+            "names": [],
+        }
+        if labels is not None:
+            lab = np.asarray(labels).reshape(-1).astype(int)
+            if len(lab) != len(z_ref):
+                raise ValueError(f"labels has {len(lab)} entries but z_ref has {len(z_ref)}")
+            spec["map"]["labels"] = lab[keep].tolist()
+            spec["map"]["names"] = class_names_list(lab, class_names)
+
+    codes = np.concatenate([base_code[None], rng.standard_normal((check_codes - 1, latent))])
+    spec["check"], check_error = _self_check(model, spec["decoder"], codes)
+    return WebExplorer(spec, check_error)
+
+
+def _self_check(model: Any, decoder: Mapping[str, Any], codes: np.ndarray) -> tuple[dict, int]:
+    """The check codes with Keras's 8-bit decodings, and the NumPy runtime's worst pixel (/255)."""
+    from vaecore.toolbox import decode_latents  # the toolbox imports TensorFlow for tf.data
+
+    codes = np.round(codes, 4).astype(np.float32)  # what the page's JSON holds
+    keras_images = decode_latents(model, codes)
+    keras_u8 = np.round(np.clip(keras_images, 0, 1) * 255).astype(np.uint8)
+    mine = np.stack(
+        [1 / (1 + np.exp(-run_network(decoder, z))) for z in codes]
+    ).reshape(keras_images.shape)
+    mine_u8 = np.round(np.clip(mine, 0, 1) * 255).astype(np.int16)
+    check = {
+        "codes": codes.tolist(),
+        "images": [base64.b64encode(im.tobytes()).decode("ascii") for im in keras_u8],
+    }
+    return check, int(np.abs(mine_u8 - keras_u8).max())
