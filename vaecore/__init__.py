@@ -8,30 +8,84 @@ The book's chapters import it instead of repeating model code::
 
 Modules, one job each: ``arch`` (checked architecture dicts), ``architectures``
 (the book's named dicts), ``models`` (the VAE), ``losses`` (KL, likelihoods,
-ELBO, IWAE), ``training`` (resumable fit), ``callbacks`` (epoch timing, sample
-snapshots and GIFs), ``diagnostics`` (test ELBO, NLL, bits/dim, KL per unit), ``disentangle``
-(single-dimension AUROCs against attributes),
-``summary`` (layer tables),
-``data`` (datasets as tf.data pipelines), ``toolbox`` (encode / interpolate /
-translate), ``plots`` (matplotlib figures), ``interactive`` (rotatable plotly 3-D scatters),
-``widgets`` (ipywidgets explorers),
-``config`` (data directories and the fast mode).
+ELBO, IWAE), ``training`` (resumable fit), ``runs`` (the run folder: history,
+file names), ``callbacks`` (epoch timing, sample snapshots and GIFs),
+``diagnostics`` (test ELBO, NLL, bits/dim, KL per unit), ``disentangle``
+(single-dimension AUROCs against attributes), ``summary`` (layer tables),
+``data`` (datasets as tf.data pipelines), ``images`` (image decoding, PNGs,
+montages), ``toolbox`` (encode / interpolate / translate), ``plots``
+(matplotlib figures), ``explorers`` (latent explorers, named by where they
+run: ``kernel_*`` need a live kernel, ``page*`` decode in the page),
+``export`` (a decoder as a JSON spec, quantized), ``config`` (data
+directories and the fast mode). ``widgets``, ``web`` and ``interactive`` are
+the explorers' first import paths, kept.
+
+Only ``config``, ``arch``, ``architectures`` and ``models`` load with
+``import vaecore`` (``models`` registers the VAE class, so
+``keras.models.load_model`` reads a saved one); every other module, and every
+name below, loads on first use, so ``import vaecore`` does not import
+matplotlib, pandas, ipywidgets or plotly.
 """
 
+from __future__ import annotations
+
+import importlib
 import os
+from typing import Any
 
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) would fill every
 # notebook's first output; a reader who wants it sets the variable themselves.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from vaecore import callbacks, data, diagnostics, disentangle, losses, summary  # noqa: E402
 from vaecore.arch import ArchDefError, validate_arch_def  # noqa: E402
 from vaecore.architectures import get_architecture, list_architectures  # noqa: E402
 from vaecore.config import fast_mode, run_dir  # noqa: E402
 from vaecore.models import VAE, build_vae  # noqa: E402
-from vaecore.training import TrainingDivergedError, read_history, train  # noqa: E402
 
 __version__ = "0.1.0"
+
+#: Submodules that load on first attribute access (``vaecore.plots``).
+_LAZY_MODULES = (
+    "callbacks",
+    "data",
+    "diagnostics",
+    "disentangle",
+    "explorers",
+    "export",
+    "images",
+    "interactive",
+    "losses",
+    "plots",
+    "runs",
+    "summary",
+    "toolbox",
+    "training",
+    "web",
+    "widgets",
+)
+
+#: Names that load from their module on first use: name -> module.
+_LAZY_NAMES = {
+    "TrainingDivergedError": "vaecore.training",
+    "train": "vaecore.training",
+    "read_history": "vaecore.runs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a submodule, or the module of a top-level name, on first use."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
+
 
 __all__ = [
     "VAE",
