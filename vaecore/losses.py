@@ -6,7 +6,8 @@ pixels (and latent dimensions) of one example. Summing, not averaging, keeps
 reconstruction over 784 pixels while summing the KL over the latent silently
 multiplies beta by 784.
 
-* :func:`gaussian_kl`: closed-form KL(q(z|x) || N(0, I)) for a diagonal Gaussian.
+* :func:`gaussian_kl`: closed-form KL(q(z|x) || N(0, I)) for a diagonal Gaussian
+  (:func:`gaussian_kl_per_dim`: its terms, one per latent dimension).
 * :func:`bernoulli_nll` / :func:`gaussian_nll`: -log p(x|z) for binary and continuous pixels.
 * :func:`discretized_logistic_nll`: -log P(x|z) for 8-bit pixels, a true probability over
   the 256 values of each pixel, so bits per dimension compare with the literature.
@@ -37,9 +38,18 @@ def gaussian_kl(z_mean, z_log_var):
 
     KL = -1/2 * sum(1 + log_var - mean^2 - exp(log_var)).
     """
+    return ops.sum(gaussian_kl_per_dim(z_mean, z_log_var), axis=-1)
+
+
+def gaussian_kl_per_dim(z_mean, z_log_var):
+    """KL(N(mean, exp(log_var)) || N(0, 1)) of each latent dimension, shape (batch, latent).
+
+    The terms :func:`gaussian_kl` sums; free bits and the KL-per-unit diagnostics
+    need them apart.
+    """
     z_mean = ops.convert_to_tensor(z_mean, "float32")
     z_log_var = ops.convert_to_tensor(z_log_var, "float32")
-    return -0.5 * ops.sum(1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=-1)
+    return -0.5 * (1.0 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var))
 
 
 def gaussian_log_density(z, mean, log_var):
