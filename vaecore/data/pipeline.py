@@ -7,14 +7,23 @@
   pixels are in memory at any time, however many files there are.
   ``cache=True`` keeps the decoded images in memory after the first epoch (then
   memory grows with the collection, by design).
-* ``binarize=True``: each batch is zipped with a seed from
-  ``tf.data.Dataset.random(rerandomize_each_iteration=True)``, so every epoch
-  draws new Bernoulli samples, reproducibly when ``seed`` is given.
+* ``binarize=True``: every epoch draws new Bernoulli samples.
 * ``augment`` (an :class:`~vaecore.data.augment.AugmentSpec`): random flips and
   shifts of each image, applied per batch after decoding/resizing and before
-  binarization, with their own seed stream (new draws every epoch, the same
-  sequence for the same ``seed``). With ``cache=True`` the cache holds the
-  un-augmented images, so augmentation stays fresh every epoch.
+  binarization, with their own seed stream (new draws every epoch). With
+  ``cache=True`` the cache holds the un-augmented images, so augmentation stays
+  fresh every epoch.
+
+Seeded pipelines are a function of (seed, epoch). With a ``seed``, each epoch's
+order (a stateless permutation), augmentation and binarization draws (stateless
+ops seeded from seed, stream, epoch and batch index) depend on nothing else, so
+a process that resumes at epoch k continues the very same sequence. The epoch is
+a small ``tf.Variable`` per pipeline, read once when an epoch's iterator starts
+(and then counted up, so iterating a pipeline by hand still gives a new epoch
+each time); :func:`set_epoch`, which :func:`vaecore.train` calls at every epoch
+begin, sets it, so that epoch k of a resumed run is epoch k of the sequence.
+Without a ``seed`` the pipeline shuffles and draws as ``tf.data`` does
+(``reshuffle_each_iteration``, ``Dataset.random``): fresh each epoch, not repeatable.
 
 File pipelines declare their length (``assert_cardinality``): the scan knows how
 many good files there are, so Keras sizes each epoch exactly, shows a real progress
@@ -38,7 +47,76 @@ from vaecore.data.augment import AugmentSpec, augment_batch
 from vaecore.data.source_types import ArraySource
 
 AUTOTUNE = tf.data.AUTOTUNE
-_AUGMENT_SEED_OFFSET = 7919  # augmentation draws from seed + this, binarization from seed
+_AUGMENT_SEED_OFFSET = 7919  # seedless: augmentation's Dataset.random seed stream
+# Seeded pipelines: one stateless stream each, so that adding augmentation leaves
+# the order and the binarization draws as they were.
+_SHUFFLE, _AUGMENT, _BINARIZE = 1, 2, 3
+_EPOCH_COUNTERS: list[tf.Variable] = []
+
+
+def set_epoch(epoch: int) -> None:
+    """Make the next iteration of every seeded pipeline in this process epoch ``epoch``.
+
+    :func:`vaecore.train` calls this at the start of every epoch (Keras makes the
+    epoch's iterator after that), so the order and draws of epoch ``epoch`` are
+    the same whether the run got there uninterrupted or resumed there. Each
+    pipeline's counter then goes on counting its iterations, so a validation
+    pipeline iterated at the epoch's end also sees ``epoch``.
+    """
+    for counter in _EPOCH_COUNTERS:
+        counter.assign(epoch)
+
+
+def _epoch_counter() -> tf.Variable:
+    """A new pipeline's epoch counter (int64 on the CPU, outside any tf.function)."""
+    with tf.init_scope(), tf.device("/cpu:0"):
+        counter = tf.Variable(0, dtype=tf.int64, trainable=False, name="vaecore_epoch")
+    _EPOCH_COUNTERS.append(counter)  # kept alive: the pipeline's graph reads it
+    return counter
+
+
+def _stream_seed(seed: int, stream: int, epoch: tf.Tensor, batch: tf.Tensor | None = None):
+    """A stateless seed (2 int64s) for one stream of one epoch (and one batch of it)."""
+    pair = tf.constant([seed, stream], tf.int64)
+    pair = tf.random.experimental.stateless_fold_in(pair, tf.cast(epoch, tf.int64))
+    if batch is not None:
+        pair = tf.random.experimental.stateless_fold_in(pair, tf.cast(batch, tf.int64))
+    return pair
+
+
+def _per_epoch(
+    elements, n: int, seed: int, shuffle: bool, cached: tf.data.Dataset | None = None
+) -> tf.data.Dataset:
+    """One epoch of ``elements`` (tensors to slice), or of ``cached``, in a (seed, epoch) order.
+
+    Each element gets the epoch appended (``(*element, epoch)``), so the random
+    draws further down the pipeline can be seeded from it. The epoch is claimed
+    once per iteration from the pipeline's counter (see :func:`set_epoch`).
+    """
+    counter = _epoch_counter()
+    head = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64))
+    head = head.map(lambda _: counter.assign_add(1) - 1)
+
+    def one_epoch(epoch):
+        if cached is not None:  # not sliceable: tf.data's shuffle, its seed from (seed, epoch)
+            ds = cached
+            if shuffle:
+                pair = _stream_seed(seed, _SHUFFLE, epoch)
+                op_seed = tf.random.stateless_uniform(
+                    [], pair, minval=0, maxval=2**62, dtype=tf.int64
+                )
+                ds = ds.shuffle(n, seed=op_seed, reshuffle_each_iteration=False)
+        else:
+            if shuffle:
+                keys = tf.random.stateless_uniform([n], _stream_seed(seed, _SHUFFLE, epoch))
+                order = tf.argsort(keys)
+                picked = tf.nest.map_structure(lambda t: tf.gather(t, order), elements)
+            else:
+                picked = elements
+            ds = tf.data.Dataset.from_tensor_slices(picked)
+        return ds.map(lambda *element: (*element, epoch))
+
+    return head.flat_map(one_epoch)
 
 
 def array_pipeline(
@@ -64,20 +142,35 @@ def array_pipeline(
     size = None if image_size is None or tuple(image_size) == native else image_size
     bg = img.background_for(channels, background)
 
-    def fetch(index: tf.Tensor):
+    def fetch(index: tf.Tensor, *epoch):
         x = tf.cast(tf.gather(pixels, index), tf.float32) / 255.0
         x = img.convert_channels(x, channels)
         if size is not None:
             x = img.resize(x, size, resize_mode, bg)
-        return (x, tf.gather(targets, index)) if labels else x
+        element = (x, tf.gather(targets, index)) if labels else (x,)
+        return element + epoch if epoch else (element if labels else x)
 
-    ds = tf.data.Dataset.range(len(source))
-    if shuffle:
-        ds = ds.shuffle(len(source), seed=seed, reshuffle_each_iteration=True)
+    n = len(source)
+    seeded = _seeded(seed, shuffle, binarize, augment)
+    if seeded:
+        ds = _per_epoch(tf.range(n, dtype=tf.int64), n, seed, shuffle)
+    else:
+        ds = tf.data.Dataset.range(n)
+        if shuffle:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.map(fetch, num_parallel_calls=AUTOTUNE)
-    return _finish(ds, binarize, seed, augment, bg)
+    if seeded:  # the flat_map hides the length; Keras needs it (see the module docstring)
+        ds = ds.apply(
+            tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder))
+        )
+    return _finish(ds, binarize, seed, augment, bg, seeded)
+
+
+def _seeded(seed: int | None, shuffle: bool, binarize: bool, augment) -> bool:
+    """Whether the pipeline is built as a function of (seed, epoch): seeded and random at all."""
+    return seed is not None and (shuffle or binarize or augment is not None)
 
 
 def file_pipeline(
@@ -116,24 +209,36 @@ def file_pipeline(
         return x
 
     files = tf.constant(list(paths), dtype=tf.string)  # a tuple would be read as a structure
-    elements = files if label_values is None else (files, label_values)
-    ds = tf.data.Dataset.from_tensor_slices(elements)
-    decode = load if label_values is None else (lambda path, y: (load(path), y))
+    elements = files if label_values is None else (files, tf.constant(label_values))
     n = len(paths)
-    if cache:
-        ds = _decoded(ds, decode).cache()
-        if shuffle:
-            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    seeded = _seeded(seed, shuffle, binarize, augment)
+
+    def decode(path, *rest):
+        return (load(path), *rest) if rest else load(path)
+
+    if seeded:
+        cached = None
+        if cache:
+            cached = _decoded(tf.data.Dataset.from_tensor_slices(elements), decode).cache()
+        ds = _per_epoch(elements, n, seed, shuffle, cached)
+        if not cache:
+            ds = _decoded(ds, decode)
     else:
-        if shuffle:
-            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        ds = _decoded(ds, decode)
+        ds = tf.data.Dataset.from_tensor_slices(elements)
+        if cache:
+            ds = _decoded(ds, decode).cache()
+            if shuffle:
+                ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        else:
+            if shuffle:
+                ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+            ds = _decoded(ds, decode)
     if batch_size is not None:
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     ds = ds.apply(
         tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder))
     )
-    return _finish(ds, binarize, seed, augment, bg)
+    return _finish(ds, binarize, seed, augment, bg, seeded)
 
 
 def _batch_count(n: int, batch_size: int | None, drop_remainder: bool) -> int:
@@ -154,8 +259,15 @@ def _finish(
     seed: int | None,
     augment: AugmentSpec | None = None,
     background: tuple[float, ...] = (1.0, 1.0, 1.0),
+    seeded: bool = False,
 ) -> tf.data.Dataset:
-    """Optional augmentation, then dynamic binarization (fresh draws every epoch), then prefetch."""
+    """Optional augmentation, then dynamic binarization (fresh draws every epoch), then prefetch.
+
+    ``seeded``: the elements end with their epoch (from :func:`_per_epoch`), and the
+    draws come from (seed, stream, epoch, batch index); the epoch is dropped here.
+    """
+    if seeded:
+        return _finish_seeded(ds, binarize, seed, augment, background)
     if augment is not None:
         # its own stream: the binarization draws stay what they were without augmentation
         aug_seed = None if seed is None else seed + _AUGMENT_SEED_OFFSET
@@ -177,3 +289,23 @@ def _finish(
 
         ds = tf.data.Dataset.zip((ds, seeds)).map(draw, num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)
+
+
+def _finish_seeded(
+    ds: tf.data.Dataset,
+    binarize: bool,
+    seed: int,
+    augment: AugmentSpec | None,
+    background: tuple[float, ...],
+) -> tf.data.Dataset:
+    """:func:`_finish` for elements ``(x, [label,] epoch)``: draws from (seed, epoch, batch)."""
+
+    def transform(batch, element):
+        x, rest, epoch = element[0], element[1:-1], tf.reshape(element[-1], [-1])[0]
+        if augment is not None:
+            x = augment_batch(x, _stream_seed(seed, _AUGMENT, epoch, batch), augment, background)
+        if binarize:
+            x = img.binarize(x, _stream_seed(seed, _BINARIZE, epoch, batch))
+        return (x, *rest) if rest else x
+
+    return ds.enumerate().map(transform, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
