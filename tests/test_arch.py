@@ -32,6 +32,35 @@ def test_dense_is_normalized():
     assert arch["activation"] == "relu"
 
 
+def test_keras_activation_functions_are_stored_by_name():
+    import keras
+
+    assert validate_arch_def(with_(DENSE, activation=keras.activations.gelu))["activation"] == "gelu"
+    assert validate_arch_def(with_(DENSE, activation="leaky_relu"))["activation"] == "leaky_relu"
+
+
+@pytest.mark.parametrize(
+    "activation, words",
+    [
+        (lambda x: x, "callable '<lambda>'"),
+        (abs, "callable 'abs'"),
+        (3, "unknown activation 3"),
+    ],
+    ids=["lambda", "builtin", "number"],
+)
+def test_other_activations_are_refused_clearly(activation, words):
+    with pytest.raises(ArchDefError, match="'activation'") as err:
+        validate_arch_def(with_(DENSE, activation=activation))
+    assert words in str(err.value)
+
+
+def test_refused_callable_model_is_never_built():
+    from vaecore import build_vae
+
+    with pytest.raises(ArchDefError, match="Keras activation name such as 'relu'"):
+        build_vae(with_(DENSE, activation=lambda x: x * 2))
+
+
 def test_conv_decode_none_mirrors_encoder():
     arch = validate_arch_def(CONV)
     assert arch["encode"] == ((32, (3, 3), (2, 2)), (64, (3, 3), (2, 2)))

@@ -13,7 +13,9 @@ Convolutional::
      "decode": None,                                  # None: mirror the encoder
      "name": "face_cvae_1"}
 
-Optional keys: ``activation`` (any Keras activation name; ``relu`` by default);
+Optional keys: ``activation`` (any Keras activation name; ``relu`` by default; a Keras
+activation function such as ``keras.activations.gelu`` is stored by its name, any other
+callable is refused, since the dict is stored as JSON);
 for conv models ``batch_norm`` (bool, default False), ``hidden`` (dense layers
 between the flattened conv features and the latent code, e.g. ``[16]``) and
 ``decode_hidden`` (the decoder's dense layers before its projection to the
@@ -165,6 +167,39 @@ def _check_divisible(size: tuple[int, int], layers: Sequence[Layer], problems: _
         h, w = h // sh, w // sw
 
 
+def _check_activation(activation: Any, problems: _Problems) -> str | None:
+    """A Keras activation name; a Keras activation function is stored by its name.
+
+    Any other callable (a lambda, a custom function, a layer) is refused: the
+    normalized dict goes into the model's config as JSON, so ``model.save`` could
+    not restore it.
+    """
+    if isinstance(activation, str):
+        try:
+            keras.activations.get(activation)
+        except (ValueError, TypeError):
+            problems.add("activation", f"unknown activation {activation!r}")
+        return activation
+    if callable(activation):
+        name = getattr(activation, "__name__", None)
+        try:
+            builtin = isinstance(name, str) and keras.activations.get(name) is activation
+        except (ValueError, TypeError):
+            builtin = False
+        if builtin:
+            return name
+        label = name or type(activation).__name__
+        problems.add(
+            "activation",
+            f"got the callable {label!r}; give a Keras activation name such as 'relu' or "
+            "'gelu' (the arch_def is stored as JSON in the model's config, so a function "
+            "could not be restored by load_model)",
+        )
+        return None
+    problems.add("activation", f"unknown activation {activation!r}; give a Keras activation name")
+    return None
+
+
 def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
     """Check an architecture definition and return its normalized form.
 
@@ -197,12 +232,7 @@ def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(name, str) or not name.strip():
             problems.add("name", f"expected a non-empty string, got {name!r}")
         out["name"] = name
-    activation = arch_def.get("activation", "relu")
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError):
-        problems.add("activation", f"unknown activation {activation!r}")
-    out["activation"] = activation
+    out["activation"] = _check_activation(arch_def.get("activation", "relu"), problems)
 
     conv = "encode" in arch_def
     if not conv:
