@@ -1,4 +1,4 @@
-"""How well single latent dimensions predict binary attributes (numpy only).
+"""How well single latent dimensions predict binary attributes (NumPy and SciPy).
 
 A simple, label-based look at disentanglement: for each binary attribute (e.g.
 CelebA's "Smiling"), score every latent dimension on its own by the AUROC of
@@ -22,26 +22,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.stats import rankdata
 
 __all__ = ["attribute_scores", "auroc", "auroc_matrix", "summarize"]
-
-
-def _rank(values: np.ndarray) -> np.ndarray:
-    """Ranks (1..n) of each column of ``values``, ties given their average rank."""
-    n = values.shape[0]
-    order = np.argsort(values, axis=0, kind="mergesort")
-    sorted_values = np.take_along_axis(values, order, axis=0)
-    ranks_sorted = np.empty_like(sorted_values, dtype=np.float64)
-    for j in range(values.shape[1]):
-        column = sorted_values[:, j]
-        # start index of each run of equal values, and the run lengths
-        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
-        lengths = np.diff(np.r_[starts, n])
-        average = starts + (lengths + 1) / 2.0  # 1-based average rank of each run
-        ranks_sorted[:, j] = np.repeat(average, lengths)
-    ranks = np.empty_like(ranks_sorted)
-    np.put_along_axis(ranks, order, ranks_sorted, axis=0)
-    return ranks
 
 
 def auroc_matrix(codes: Any, labels: Any) -> np.ndarray:
@@ -72,7 +55,7 @@ def auroc_matrix(codes: Any, labels: Any) -> np.ndarray:
     if not np.isin(y, (0, 1)).all():
         raise ValueError("labels must be binary (0/1 or bool)")
     y = y.astype(bool)
-    ranks = _rank(z)  # (n, latent)
+    ranks = rankdata(z, axis=0)  # (n, latent), ties get their average rank
     n_pos = y.sum(axis=0).astype(np.float64)  # (num_labels,)
     n_neg = y.shape[0] - n_pos
     rank_sum = y.T.astype(np.float64) @ ranks  # (num_labels, latent)
