@@ -213,7 +213,12 @@ def check_curves(fig, n_epochs):
 
 
 def test_training_curves_dict_and_dataframe():
-    check_curves(plots.training_curves(HISTORY), 3)
+    fig = plots.training_curves(HISTORY)
+    check_curves(fig, 3)
+    for ax, metric in zip(fig.axes, ["loss", "reconstruction_loss", "kl_loss"], strict=True):
+        train, validation = ax.lines
+        assert list(train.get_ydata()) == HISTORY[metric]
+        assert list(validation.get_ydata()) == HISTORY[f"val_{metric}"]
     pd = pytest.importorskip("pandas")
     check_curves(plots.training_curves(pd.DataFrame(HISTORY)), 3)
 
