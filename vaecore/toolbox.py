@@ -95,11 +95,6 @@ def input_shape(model: Any) -> tuple[int, int, int]:
     return tuple(int(d) for d in model.arch_def["input"])
 
 
-def _numpy(x: Any) -> np.ndarray:
-    """A tensor of any backend or array-like -> float32 numpy array."""
-    return to_numpy(x, np.float32)
-
-
 def _model_images(model: Any, images: Any) -> np.ndarray:
     """Any image input -> ``(N, H, W, C)`` float32 array sized for ``model``."""
     return load_images(images, size=input_shape(model))
@@ -112,7 +107,7 @@ def encode_images(model: Any, images: Any, batch_size: int = _BATCH) -> np.ndarr
     """
     x = _model_images(model, images)
     codes = [
-        _numpy(model.encode(x[i : i + batch_size])[0])
+        to_numpy(model.encode(x[i : i + batch_size])[0], np.float32)
         for i in range(0, int(x.shape[0]), batch_size)
     ]
     return np.concatenate(codes, axis=0)
@@ -120,7 +115,7 @@ def encode_images(model: Any, images: Any, batch_size: int = _BATCH) -> np.ndarr
 
 def _as_latents(model: Any, z_values: Any, what: str = "latent vectors") -> np.ndarray:
     """Validate latent values against ``model.latent_dim``; returns ``(n, latent)`` float32."""
-    z = _numpy(z_values)
+    z = to_numpy(z_values, np.float32)
     latent = int(model.latent_dim)
     if z.ndim == 1:
         z = z[None]
@@ -138,7 +133,7 @@ def decode_latents(model: Any, z: Any, batch_size: int = _BATCH) -> np.ndarray:
     """Decode latent vectors in batches into a ``(n, H, W, C)`` float32 array."""
     z = _as_latents(model, z)
     images = [
-        _numpy(model.decode(z[i : i + batch_size]))
+        to_numpy(model.decode(z[i : i + batch_size]), np.float32)
         for i in range(0, len(z), batch_size)
     ]
     return np.concatenate(images, axis=0)
@@ -188,7 +183,7 @@ def interpolate_latents(
     Returns:
         ``(steps, latent)`` float32 array.
     """
-    a, b = _numpy(z_a).reshape(-1), _numpy(z_b).reshape(-1)
+    a, b = to_numpy(z_a, np.float32).reshape(-1), to_numpy(z_b, np.float32).reshape(-1)
     if a.shape != b.shape:
         raise ValueError(f"z_a and z_b must have the same size, got {a.size} and {b.size}")
     if int(steps) < 2:
@@ -338,7 +333,7 @@ def encode_dataset(
         if max_batches is not None and i >= max_batches:
             break
         images, batch_labels = _split_element(element)
-        codes.append(_numpy(model.encode(_model_images(model, images))[0]))
+        codes.append(to_numpy(model.encode(_model_images(model, images))[0], np.float32))
         if with_labels and batch_labels is not None:
             labels.append(np.asarray(batch_labels))
     latent = int(model.latent_dim)

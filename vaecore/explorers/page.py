@@ -45,6 +45,7 @@ from vaecore._shared import class_names_list, to_numpy
 from vaecore.explorers import common
 from vaecore.explorers.common import check_dims, pick_dims, reference_codes
 from vaecore.export import decoder_spec, encoder_spec, run_network
+from vaecore.images import to_uint8
 
 __all__ = [
     "AUTO_INT8_BYTES",
@@ -290,11 +291,11 @@ def _self_check(model: Any, decoder: Mapping[str, Any], codes: np.ndarray) -> tu
 
     codes = np.round(codes, 4).astype(np.float32)  # what the page's JSON holds
     keras_images = decode_latents(model, codes)
-    keras_u8 = np.round(np.clip(keras_images, 0, 1) * 255).astype(np.uint8)
+    keras_u8 = to_uint8(keras_images)  # rounded half up, as the page's Math.round
     mine = np.stack(
         [1 / (1 + np.exp(-run_network(decoder, z))) for z in codes]
     ).reshape(keras_images.shape)
-    mine_u8 = np.round(np.clip(mine, 0, 1) * 255).astype(np.int16)
+    mine_u8 = to_uint8(mine).astype(np.int16)
     check = {
         "codes": codes.tolist(),
         "images": [base64.b64encode(im.tobytes()).decode("ascii") for im in keras_u8],

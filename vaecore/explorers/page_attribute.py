@@ -16,6 +16,7 @@ import numpy as np
 from vaecore._shared import to_numpy
 from vaecore.explorers.common import pick_dims
 from vaecore.explorers.page import WebExplorer, _self_check, latent_explorer
+from vaecore.images import to_uint8
 
 __all__ = ["MAX_FACES", "attribute_explorer", "compose_code"]
 
@@ -196,7 +197,7 @@ def attribute_explorer(
         "faces": None
         if images is None
         else [
-            base64.b64encode(np.round(np.clip(im, 0, 1) * 255).astype(np.uint8).tobytes()).decode("ascii")
+            base64.b64encode(to_uint8(im).tobytes()).decode("ascii")
             for im in images
         ],
         "directions": [
