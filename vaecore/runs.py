@@ -271,6 +271,9 @@ def clear_run(run_dir: str | os.PathLike) -> None:
 # ---------------------------------------------------------------------------
 
 
+_HELD: dict[str, int] = {}  # lock files this process holds, and how many times
+
+
 @contextlib.contextmanager
 def run_lock(run_dir: str | os.PathLike) -> Iterator[Path]:
     """Hold ``run_dir/.lock`` while the block runs; a second holder fails at once.
@@ -281,12 +284,23 @@ def run_lock(run_dir: str | os.PathLike) -> Iterator[Path]:
     took it last (pid, host, time) for the message. Where ``fcntl`` is missing
     (Windows), the pid in the file is checked instead.
 
+    Nested use in one process (``vaecore train`` holds the lock around its own checks
+    and :func:`vaecore.train`) is allowed.
+
     Raises:
-        RunLockedError: another process (or another ``train`` in this one) holds it.
+        RunLockedError: another process holds it.
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / LOCK_FILE
+    key = str(path.resolve())
+    if key in _HELD:  # re-entrant within one process: the CLI holds it around train()
+        _HELD[key] += 1
+        try:
+            yield path
+        finally:
+            _HELD[key] -= 1
+        return
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
@@ -309,7 +323,11 @@ def run_lock(run_dir: str | os.PathLike) -> Iterator[Path]:
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
-        yield path
+        _HELD[key] = 1
+        try:
+            yield path
+        finally:
+            del _HELD[key]
     finally:
         os.close(fd)  # releases the flock
 
