@@ -111,7 +111,7 @@ def test_compile_options_on_one_device():
 
     strategy = tf.distribute.get_strategy()
     assert compile_options(strategy, conv=False, steps_per_epoch=5) == {
-        "jit_compile": "auto",
+        "jit_compile": True,
         "steps_per_execution": 5,
     }
     assert compile_options(strategy, conv=False, steps_per_epoch=500)["steps_per_execution"] == 32

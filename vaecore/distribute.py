@@ -6,8 +6,9 @@ Three strategies, named as on the command line (``vaecore train --strategy ...``
 * ``mirrored``: ``tf.distribute.MirroredStrategy()``, one replica per local GPU
   (or the CPU when there is none). Each global batch is split across the
   replicas and their gradients are summed, so the batch size you pass is the
-  *global* batch; :meth:`vaecore.VAE.train_step` divides the loss by the number
-  of replicas so the update equals that of one device on the whole batch.
+  *global* batch; :meth:`vaecore.VAE.compute_loss` divides the loss by the number
+  of replicas (as Keras' own losses are) so the update equals that of one device on
+  the whole batch.
 * ``multiworker``: ``tf.distribute.MultiWorkerMirroredStrategy()``, several
   machines, each with its GPUs; the cluster comes from the ``TF_CONFIG``
   environment variable, checked here so a typo is a clear error, not a hang.
@@ -152,21 +153,16 @@ def describe_devices(strategy: tf.distribute.Strategy | None = None) -> str:
 def compile_options(strategy: tf.distribute.Strategy, conv: bool, steps_per_epoch: int) -> dict:
     """``jit_compile`` and ``steps_per_execution`` for :meth:`vaecore.VAE.compile` under ``strategy``.
 
-    On one device: :meth:`VAE.compile`'s own choice (XLA and 32 batches per call for
-    dense models, Keras' XLA rule and 16 batches per call for conv models), with
-    never more batches per call than an epoch has. Under any
+    On one device: :func:`vaecore.models.compile_defaults` (XLA and 32 batches per
+    call for dense models, Keras' XLA rule and 16 batches per call for conv models),
+    with never more batches per call than an epoch has. Under any
     other strategy both are off: with Keras 3.15 / TF 2.21, MirroredStrategy over two
     devices fails with XLA ("Trying to access resource .../replica_1 located in device
     CPU:1 from device CPU:0", an XLA known issue) and with steps_per_execution > 1
     ("You must feed a value for placeholder tensor 'while/cond/Placeholder_1'", cf.
     keras-team/keras#19246); measured in tests/test_distribute.py's set-up, 2 logical CPUs.
     """
-    if strategy is not tf.distribute.get_strategy() or strategy.num_replicas_in_sync > 1:
-        return {"jit_compile": False, "steps_per_execution": 1}
-    from vaecore.models import CONV_STEPS_PER_EXECUTION, DENSE_STEPS_PER_EXECUTION
+    from vaecore.models import compile_defaults
 
-    per_call = CONV_STEPS_PER_EXECUTION if conv else DENSE_STEPS_PER_EXECUTION
-    return {
-        "jit_compile": "auto",
-        "steps_per_execution": max(1, min(per_call, steps_per_epoch)),
-    }
+    distributed = strategy is not tf.distribute.get_strategy() or strategy.num_replicas_in_sync > 1
+    return compile_defaults(conv, distributed=distributed, steps_per_epoch=steps_per_epoch)
