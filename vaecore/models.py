@@ -55,7 +55,8 @@ def compile_defaults(
     XLA trains the dense MNIST VAE 1.23x faster and the conv CIFAR-10 VAE 0.57x as
     fast; 16 steps per call make ``fit`` of a small conv model at batch 32 about
     10% faster than a hand-written loop. Never more batches per call than an
-    epoch has (``steps_per_epoch``).
+    epoch has (``steps_per_epoch``). The PyTorch backend takes one step per call and
+    Keras' own ``"auto"`` compile rule.
 
     ``distributed`` (a ``tf.distribute`` strategy with several replicas, or any
     strategy's scope): both off, since with Keras 3.15 / TF 2.21 either one fails
@@ -63,6 +64,8 @@ def compile_defaults(
     """
     if distributed:
         return {"jit_compile": False, "steps_per_execution": 1}
+    if keras.backend.backend() == "torch":  # Keras' PyTorch trainer runs one step per call
+        return {"jit_compile": "auto", "steps_per_execution": 1}
     per_call = CONV_STEPS_PER_EXECUTION if conv else DENSE_STEPS_PER_EXECUTION
     if steps_per_epoch is not None:
         per_call = max(1, min(per_call, int(steps_per_epoch)))
