@@ -202,7 +202,7 @@ def test_attribute_explorer_spec(model):
     )  # fmt: skip
     att = ex.spec["attributes"]
     assert att["names"] == list("abcde") and att["face"] == 2 and att["title"] == "m"
-    codes = model.encode(faces)[0].numpy()
+    codes = np.asarray(model.encode(faces)[0])
     np.testing.assert_allclose(att["codes"], codes, atol=1e-4)
     assert [d["name"] for d in att["directions"]] == ["Smiling", "Eyeglasses"]
     np.testing.assert_allclose(att["directions"][1]["vector"], vectors["Eyeglasses"], atol=1e-4)
