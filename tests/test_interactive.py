@@ -25,6 +25,11 @@ def test_subsamples_to_max_points():
     z, y = _codes(n=5000)
     fig = interactive.latent_scatter_3d(z, y, max_points=1000)
     assert sum(len(t.x) for t in fig.data) == 1000
+    # the kept points are distinct codes of the right class, not new or repeated ones
+    for value, trace in enumerate(fig.data):
+        shown = set(zip(trace.x, trace.y, trace.z, strict=True))  # float32, as the figure holds
+        of_class = {tuple(p) for p in z[y == value][:, :3].astype(np.float32)}
+        assert len(shown) == len(trace.x) and shown <= of_class
 
 
 def test_unlabelled_codes_make_one_trace():
