@@ -37,7 +37,7 @@ def test_mirrored_two_replicas_match_one_device(tmp_path):
     The script's VAE subclass replaces only reparameterize, with noise that is a fixed
     function of each example (sin of its posterior mean, no gradient through it), so an
     image gets the same noise whichever replica it lands on. What is compared is thus
-    exactly what the strategy changes: the batch split, VAE.train_step's division of
+    exactly what the strategy changes: the batch split, VAE.compute_loss's division of
     the loss by num_replicas_in_sync, the gradient all-reduce, and the metric
     aggregation across replicas.
     """

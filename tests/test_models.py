@@ -286,7 +286,7 @@ def test_conv_model_with_hidden_dense_layers():
 
 def test_mixed_float16_step_matches_float32(images):
     """Under mixed_float16 Keras wraps the optimizer in a LossScaleOptimizer, which divides
-    the gradients by its loss scale: train_step must scale the loss, or the update shrinks
+    the gradients by its loss scale: the train step must scale the loss, or the update shrinks
     by that factor (32768). One SGD step in both precisions must move the weights alike."""
 
     def one_step(policy):
