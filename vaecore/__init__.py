@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 from typing import Any
 
 # TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notes) would fill every
@@ -44,26 +45,6 @@ from vaecore.models import VAE, build_vae  # noqa: E402
 
 __version__ = "0.1.0"
 
-#: Submodules that load on first attribute access (``vaecore.plots``).
-_LAZY_MODULES = (
-    "callbacks",
-    "data",
-    "diagnostics",
-    "disentangle",
-    "explorers",
-    "export",
-    "images",
-    "interactive",
-    "losses",
-    "plots",
-    "runs",
-    "summary",
-    "toolbox",
-    "training",
-    "web",
-    "widgets",
-)
-
 #: Names that load from their module on first use: name -> module.
 _LAZY_NAMES = {
     "TrainingDivergedError": "vaecore.training",
@@ -72,19 +53,24 @@ _LAZY_NAMES = {
 }
 
 
+def _submodules() -> list[str]:
+    """The names of vaecore's modules and subpackages (``plots``, ``explorers``, ...)."""
+    return [m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")]
+
+
 def __getattr__(name: str) -> Any:
-    """Import a submodule, or the module of a top-level name, on first use."""
-    if name in _LAZY_MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
+    """Import a submodule (``vaecore.plots``), or the module of a top-level name, on first use."""
     if name in _LAZY_NAMES:
         value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value
         return value
+    if name in _submodules():
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
+    return sorted(set(globals()) | set(_submodules()) | set(_LAZY_NAMES))
 
 
 __all__ = [
