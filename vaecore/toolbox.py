@@ -12,6 +12,10 @@ The functions only rely on the small model interface of
 Images go in as anything :func:`to_tensor` understands (a file path, a PIL
 image, a uint8 or float array, a tensor) and come back as ``float32`` numpy
 arrays of shape ``(N, H, W, C)`` in ``[0, 1]``, ready for :mod:`vaecore.plots`.
+
+Any Keras backend: the model gets NumPy arrays and its outputs are read back with
+``np.asarray`` (TensorFlow tensors and JAX arrays alike); TensorFlow stays for what
+the data layer does, ``tf.data`` datasets and the image decoder.
 """
 
 from __future__ import annotations
