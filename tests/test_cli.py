@@ -65,11 +65,11 @@ def run(workdir):
 
 
 def snapshot(folder: Path) -> dict[str, tuple[float, str]]:
-    """Every file's mtime and hash, to prove nothing changed."""
+    """Every file's mtime and hash, to prove nothing changed (but the lock, taken by every run)."""
     return {
         str(p.relative_to(folder)): (p.stat().st_mtime, hashlib.sha256(p.read_bytes()).hexdigest())
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != ".lock"
     }
 
 

@@ -7,12 +7,15 @@
 * :class:`SampleSnapshots` decodes the same latent codes after every epoch and
   saves the grid as ``epoch_NNN.png``: a training-progress film, which
   :func:`make_gif` turns into an animated GIF.
+* :class:`SnapshotsBeforeCheckpoint` and :class:`ProgressBar`: ``vaecore train``'s
+  frames (saved before the epoch's checkpoint) and its progress bar.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -146,3 +149,107 @@ def make_gif(
         out_path, save_all=True, append_images=images[1:], duration=durations, loop=0, optimize=True
     )
     return out_path
+
+
+class SnapshotsBeforeCheckpoint(SampleSnapshots):
+    """:class:`SampleSnapshots` that saves at an epoch's last batch, for ``vaecore train``.
+
+    :func:`vaecore.train` runs its checkpoint callbacks before the caller's, so a
+    frame saved in ``on_epoch_end`` comes after the epoch's ``history.csv`` row; a
+    kill in between would lose that frame for good (the resumed run starts at the
+    next epoch). The weights after the last batch are the epoch's final weights, so
+    the frame is saved there instead, before anything marks the epoch finished.
+
+    Args:
+        steps_per_epoch: batches per epoch (to know the last one).
+        **kwargs: as for :class:`SampleSnapshots`.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, steps_per_epoch: int, **kwargs):
+        super().__init__(out_dir, **kwargs)
+        self.steps_per_epoch = steps_per_epoch
+        self._epoch, self._saved = 0, False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch, self._saved = epoch, False
+
+    def on_train_batch_end(self, batch, logs=None):
+        # With steps_per_execution > 1, ``batch`` is the last step of a call.
+        if batch + 1 >= self.steps_per_epoch and not self._saved:
+            self._saved = True
+            super().on_epoch_end(self._epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self._saved:  # an epoch with fewer batches than expected
+            super().on_epoch_end(epoch, logs)
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """One tqdm bar over all epochs x batches (with ETA), and one line per finished epoch.
+
+    ``vaecore train``'s progress display. ``tqdm.keras.TqdmCallback`` was tried
+    in its place and is worse here (tqdm 4.70): it advances its batch bar by one
+    per ``on_train_batch_end`` call, but with ``steps_per_execution > 1`` (the
+    default for conv models) Keras calls that once per *group* of steps, so the
+    bar would end an epoch at 1/16 of its length; and it prints no per-epoch line
+    of the loss terms and epoch time. (It does start a resumed run's epoch bar at
+    the right epoch, as this one does.) This bar counts batches from the batch
+    index Keras passes, so it is right for any ``steps_per_execution``, and
+    starts at the first new epoch of a resumed run.
+
+    Args:
+        epochs: the run's total epochs.
+        steps_per_epoch: batches per epoch.
+        file: where the bar and lines go (default: stderr).
+    """
+
+    EPOCH_LINE_KEYS = {
+        "loss": "loss",
+        "reconstruction_loss": "recon",
+        "kl_loss": "kl",
+        "val_loss": "val_loss",
+    }
+
+    def __init__(self, epochs: int, steps_per_epoch: int, file=None):
+        super().__init__()
+        self.epochs, self.steps_per_epoch, self.file = epochs, steps_per_epoch, file
+        self.bar = None
+        self.seen = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        from tqdm.auto import tqdm
+
+        if self.bar is None:  # created here: after a resume, epoch is the first new one
+            self.bar = tqdm(
+                total=self.epochs * self.steps_per_epoch,
+                initial=epoch * self.steps_per_epoch,
+                unit="batch",
+                file=self.file or sys.stderr,
+            )
+        self.seen = 0
+        self.bar.set_description(f"epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        # With steps_per_execution > 1 Keras calls this every few batches.
+        done = min(batch + 1, self.steps_per_epoch)
+        self.bar.update(max(done - self.seen, 0))
+        self.seen = done
+        if logs and "loss" in logs:
+            self.bar.set_postfix(loss=f"{float(logs['loss']):.3f}", refresh=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.update(max(self.steps_per_epoch - self.seen, 0))
+        self.bar.write(self.epoch_line(epoch, logs), file=self.file or sys.stderr)
+
+    def epoch_line(self, epoch: int, logs: dict | None) -> str:
+        """``epoch 3/10: loss 170.1, recon 165.2, kl 4.9, val_loss 168.0 (5.0 s)``."""
+        logs = logs or {}
+        shown = [k for k in self.EPOCH_LINE_KEYS if k in logs]
+        numbers = ", ".join(f"{self.EPOCH_LINE_KEYS[k]} {float(logs[k]):.3f}" for k in shown)
+        seconds = logs.get("epoch_seconds")
+        took = f" ({seconds:.1f} s)" if seconds is not None else ""
+        return f"epoch {epoch + 1}/{self.epochs}: {numbers}{took}"
+
+    def on_train_end(self, logs=None):
+        if self.bar is not None:
+            self.bar.close()

@@ -190,12 +190,17 @@ def has_run(run_dir: str | os.PathLike) -> bool:
 
 
 def differences(
-    old: Mapping[str, Any], new: Mapping[str, Any], ignore: frozenset[str] | set[str] = frozenset()
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    ignore: frozenset[str] | set[str] = frozenset(),
+    one_sided: bool = True,
 ) -> list[str]:
     """``"key: old -> new"`` for every leaf that differs; nested keys are dotted (``model.beta``).
 
     Keys in ``ignore`` (top-level names or dotted paths) are left out. Lists are
-    compared whole.
+    compared whole. ``one_sided=False`` skips keys that only one side has (a
+    setting that a newer vaecore added or an older one had), so that a run
+    recorded by another version still resumes.
     """
     found: list[str] = []
 
@@ -203,7 +208,8 @@ def differences(
         if prefix in ignore:
             return
         if isinstance(a, Mapping) and isinstance(b, Mapping):
-            for key in dict.fromkeys([*a, *b]):
+            keys = [*a, *b] if one_sided else [k for k in a if k in b]
+            for key in dict.fromkeys(keys):
                 walk(a.get(key), b.get(key), f"{prefix}.{key}" if prefix else str(key))
         elif a != b:
             found.append(f"{prefix}: {a!r} -> {b!r}")
@@ -218,7 +224,10 @@ def jsonable(data: Any) -> Any:
 
 
 def check_fingerprint(
-    run_dir: str | os.PathLike, fingerprint: Mapping[str, Any], overwrite: bool = False
+    run_dir: str | os.PathLike,
+    fingerprint: Mapping[str, Any],
+    overwrite: bool = False,
+    hint: str = "overwrite=True",
 ) -> str:
     """Compare ``fingerprint`` with the one stored in ``run_dir``; store it if new.
 
@@ -226,6 +235,10 @@ def check_fingerprint(
     ``"adopted"`` (a run from before fingerprints: it is trusted and its fingerprint
     written now) or ``"overwritten"`` (``overwrite=True`` removed the earlier run's
     files, :data:`RUN_FILES`, and nothing else).
+
+    Keys that only one of the two fingerprints has are not compared (see
+    :func:`differences`): a vaecore that adds a model setting still resumes the
+    runs of the one before. ``hint`` names the way to overwrite in the message.
 
     Raises:
         RunFolderError: the stored fingerprint differs and ``overwrite`` is false;
@@ -237,13 +250,13 @@ def check_fingerprint(
     state = "new"
     if path.exists():
         old = json.loads(path.read_text())
-        diffs = differences(old, new)
+        diffs = differences(old, new, one_sided=False)
         if not diffs and not overwrite:
             return "same"
         if not overwrite:
             raise RunFolderError(
                 f"{run_dir} holds a run of another model or config ({'; '.join(diffs)}); "
-                "nothing was changed. Use another run folder, or overwrite=True to delete "
+                f"nothing was changed. Use another run folder, or {hint} to delete "
                 "that run and start over"
             )
     elif has_run(run_dir) and not overwrite:

@@ -1,0 +1,193 @@
+"""``vaecore train``'s config: defaults, then a YAML/JSON file, then flags; the arch; the data.
+
+:func:`resolve_train_config` gives the final settings, :func:`config_differences`
+compares them with a run folder's ``config.json`` (the data settings, which
+:func:`vaecore.train`'s model fingerprint cannot see), and :func:`load_split`
+reads a split of the configured dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from vaecore.cli.flags import (
+    FILE_DATASETS,
+    RECORD_KEYS,
+    RUNTIME_KEYS,
+    CliError,
+    _checked,
+    _one_line,
+    _train_keys,
+)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Settings from a YAML or JSON file, checked: unknown keys and bad values are named."""
+    path = Path(path)
+    if not path.is_file():
+        raise CliError(f"config file {path} not found")
+    text = path.read_text()
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            import yaml
+
+            data = yaml.safe_load(text)
+    except Exception as err:  # noqa: BLE001 - any parse error is the file's fault
+        raise CliError(f"config file {path} could not be read: {_one_line(str(err))}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CliError(f"config file {path} must hold key: value pairs, got {type(data).__name__}")
+    keys = _train_keys()
+    settings = {}
+    for raw_key, value in data.items():
+        key = str(raw_key).replace("-", "_")
+        if key not in keys:
+            raise CliError(
+                f"config file {path}: unknown key {raw_key!r}; known keys: {', '.join(keys)}"
+            )
+        if value is None:
+            continue
+        spec = keys[key]
+        try:
+            settings[key] = _checked(spec.kind, value, spec.choices)
+        except ValueError as err:
+            raise CliError(f"config file {path}: {key} {err}") from None
+    return settings
+
+
+def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The final settings (defaults < config file < flags) and the normalized arch dict."""
+    keys = _train_keys()
+    cfg = {key: spec.default for key, spec in keys.items()}
+    if args.config:
+        cfg.update(read_config_file(args.config))
+    cfg.update({k: v for k, v in vars(args).items() if k in keys and v is not None})
+    for key in ("dataset", "arch"):
+        if cfg[key] is None:
+            raise CliError(f"train needs --{key} (or '{key}:' in the config file)")
+    _check_dataset(cfg)
+    arch = resolve_arch(cfg["arch"], cfg["latent"])
+    cfg["latent"] = arch["latent"]
+    cfg["image_size"], cfg["channels"] = _image_size_for(arch, cfg["image_size"], cfg["channels"])
+    if Path(cfg["arch"]).suffix.lower() == ".json":
+        cfg["arch"] = str(Path(cfg["arch"]).resolve())
+    for key in ("data_dir", "path"):
+        if cfg[key] is not None:
+            cfg[key] = str(Path(cfg[key]).expanduser().resolve())
+    out = cfg["out"] or Path("runs") / f"{cfg['dataset']}-{arch['name']}"
+    cfg["out"] = str(Path(out).expanduser().resolve())
+    return cfg, arch
+
+
+def _check_dataset(cfg: dict[str, Any]) -> None:
+    from vaecore.data import list_datasets
+
+    name = cfg["dataset"]
+    known = [n for n in list_datasets() if n != "paths"]
+    if name not in known:
+        raise CliError(f"unknown dataset {name!r}; known datasets: {', '.join(known)}")
+    if name in FILE_DATASETS and cfg["path"] is None:
+        what = "image folder" if name == "folder" else "CSV file"
+        raise CliError(f"--dataset {name} needs --path (the {what})")
+    if name not in FILE_DATASETS and cfg["path"] is not None:
+        raise CliError(f"--path is for --dataset folder or csv, not {name!r}")
+
+
+def resolve_arch(arch: str, latent: int | None = None) -> dict[str, Any]:
+    """A named architecture or a JSON file's arch dict, with ``latent`` applied, checked."""
+    from vaecore.arch import ArchDefError, to_jsonable, validate_arch_def
+    from vaecore.architectures import get_architecture, list_architectures
+
+    changes = {} if latent is None else {"latent": latent}
+    if arch in list_architectures():
+        return to_jsonable(validate_arch_def(get_architecture(arch, **changes)))
+    path = Path(arch)
+    if not path.is_file():
+        hint = " (no such file)" if path.suffix.lower() == ".json" else ""
+        raise CliError(
+            f"unknown architecture {arch!r}{hint}; known architectures: "
+            f"{', '.join(list_architectures())}, or a JSON file holding an arch dict"
+        )
+    try:
+        arch_def = json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise CliError(f"architecture file {path} is not valid JSON: {err}") from None
+    if isinstance(arch_def, dict):
+        arch_def = {**arch_def, **changes}
+    try:
+        return to_jsonable(validate_arch_def(arch_def))
+    except ArchDefError as err:
+        raise CliError(f"architecture file {path}: {_one_line(str(err))}") from None
+
+
+def _image_size_for(
+    arch: dict[str, Any], image_size: int | None, channels: int | None
+) -> tuple[int | list[int], int]:
+    """The data's image size and channels: the arch's input, checked against any given."""
+    height, width, arch_channels = arch["input"]
+    if image_size is not None and (image_size, image_size) != (height, width):
+        raise CliError(
+            f"--image-size {image_size} does not match the architecture {arch['name']!r}, whose "
+            f"input is {height}x{width}x{arch_channels}; leave --image-size out to use it"
+        )
+    if channels is not None and channels != arch_channels:
+        raise CliError(
+            f"--channels {channels} does not match the architecture {arch['name']!r}, whose "
+            f"input has {arch_channels} channel(s)"
+        )
+    return (height if height == width else [height, width]), arch_channels
+
+
+ADDED_KEY_DEFAULTS: dict[str, Any] = {"augment": False, "resize_mode": "stretch"}
+
+
+def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """``"key: old -> new"`` for each setting that changes what is trained.
+
+    Settings that say how or where a run goes (``epochs``, ``out``, ``strategy``,
+    ...) and the recorded versions and device may change between re-runs. A key
+    added after a run was recorded counts as its default then (``augment`` is
+    newer than some runs), so older run folders still resume.
+    """
+    from vaecore.runs import differences
+
+    old = {**ADDED_KEY_DEFAULTS, **old}
+    new = {**ADDED_KEY_DEFAULTS, **new}
+    return differences(old, new, ignore=RUNTIME_KEYS | RECORD_KEYS)
+
+
+def _dataset_options(cfg: dict[str, Any]) -> dict[str, Any]:
+    """load_dataset keyword arguments from the settings' data keys."""
+    options: dict[str, Any] = {
+        "data_dir": cfg.get("data_dir"),
+        "image_size": cfg.get("image_size"),
+        "channels": cfg.get("channels"),
+        "binarize": bool(cfg.get("binarize")),
+        "resize_mode": cfg.get("resize_mode") or "stretch",
+    }
+    if cfg["dataset"] in FILE_DATASETS:
+        options["path"] = cfg["path"]
+    if cfg["dataset"] == "csv" and cfg.get("column"):
+        options["column"] = cfg["column"]
+    return options
+
+
+def load_split(cfg: dict[str, Any], split: str, **kwargs: Any):
+    """One split of the configured dataset as a tf.data pipeline (user errors as CliError)."""
+    from vaecore.data import load_dataset
+
+    try:
+        return load_dataset(cfg["dataset"], split, **_dataset_options(cfg), **kwargs)
+    except (TypeError, ValueError) as err:
+        from vaecore.arch import ArchDefError
+        from vaecore.data import BadImageError
+
+        if isinstance(err, ArchDefError | BadImageError):
+            raise
+        raise CliError(f"dataset {cfg['dataset']!r}: {_one_line(str(err))}") from None
