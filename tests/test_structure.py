@@ -259,3 +259,19 @@ def test_old_import_paths_keep_every_public_name(old, names):
     module = importlib.import_module(old)
     missing = [n for n in names if not hasattr(module, n)]
     assert not missing, f"{old} lost {missing}"
+
+
+# --------------------------------------------------------------------------- file sizes
+
+MAX_LINES = 500
+
+
+def test_long_modules_say_why_in_their_docstring():
+    """A module over 500 lines is split by job, or its docstring says why not ("... 500 lines ...")."""
+    long = {}
+    for module, path in MODULES.items():
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if lines > MAX_LINES and f"{MAX_LINES} lines" not in doc:
+            long[module] = lines
+    assert not long, f"split these by job, or give the reason in the docstring: {long}"
