@@ -195,7 +195,8 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
     except (tf.errors.InvalidArgumentError, tf.errors.UnknownError, ValueError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(
-            f"could not read {str(path)!r} as an image (JPEG, PNG, GIF, BMP or WebP): {reason}"
+            f"could not read {str(path)!r} as an image (JPEG, PNG, GIF, BMP or WebP; for other "
+            f"formats pass PIL.Image.open(path) instead): {reason}"
         ) from err
 
 
