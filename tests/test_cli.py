@@ -20,6 +20,7 @@ from PIL import Image
 
 from vaecore import read_history
 from vaecore.cli import main
+from vaecore.runs import completed_epochs
 
 ARCH = {"input": [8, 8, 1], "latent": 2, "hidden": [8], "name": "tiny"}
 NUM_IMAGES = 40
@@ -253,15 +254,16 @@ def test_killed_run_resumes_with_the_same_command(workdir, tmp_path):
         env=_env(),
     )
     deadline = time.monotonic() + 180
-    while not read_history(out).get("epoch") and proc.poll() is None:
+    # the backup's state.json is written last in an epoch: then the epoch is finished
+    while not (out / "backup" / "state.json").exists() and proc.poll() is None:
         assert time.monotonic() < deadline, "no epoch finished in time"
         time.sleep(0.05)
     proc.kill()  # SIGKILL: no clean-up at all
     stderr = proc.communicate()[1].decode()
     assert proc.returncode == -9, stderr[-2000:]
     first_lines = (out / "history.csv").read_text().splitlines()
-    killed_at = len(read_history(out)["epoch"])
-    assert 1 <= killed_at < 6
+    killed_at = completed_epochs(out)
+    assert 1 <= killed_at < 6 and killed_at <= len(read_history(out)["epoch"])
 
     done = subprocess.run(
         [sys.executable, "-m", "vaecore", *args],
@@ -343,3 +345,105 @@ def test_resize_mode_reaches_every_pipeline_and_is_recorded(workdir, tmp_path, m
     del config["resize_mode"]
     (plain / "config.json").write_text(json.dumps(config))
     assert main(train_args(workdir, plain, "--epochs", "1", "--quiet")) == 0
+
+
+# ------------------------------------------------ failures while running: one line
+
+
+def _full_disk_on_second_backup(monkeypatch):
+    """``save_weights`` writes half a file and fails with ENOSPC from the second call on."""
+    import errno
+
+    import keras
+
+    real, calls = keras.Model.save_weights, []
+
+    def save_weights(self, filepath, *args, **kwargs):
+        calls.append(filepath)
+        if len(calls) < 2:
+            return real(self, filepath, *args, **kwargs)
+        Path(filepath).write_bytes(b"\x89HDF half a file")
+        raise OSError(errno.ENOSPC, "No space left on device", str(filepath))
+
+    monkeypatch.setattr(keras.Model, "save_weights", save_weights)
+
+
+def test_full_disk_is_one_line_and_the_last_checkpoint_stays_loadable(
+    workdir, tmp_path, capsys, monkeypatch
+):
+    import keras
+
+    out = tmp_path / "run"
+    args = train_args(workdir, out, "--epochs", "3", "--quiet")
+    _full_disk_on_second_backup(monkeypatch)
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("vaecore: error: No space left on device: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "run the same command again" in err
+    state = json.loads((out / "backup" / "state.json").read_text())
+    assert state["epoch"] == 1  # the failed epoch-2 backup left epoch 1's whole
+    assert sorted(p.name for p in (out / "backup").iterdir()) == [
+        "epoch_0001.weights.h5",
+        "state.json",
+    ]  # and no half-written temporary file
+    keras.models.load_model(out / "model.keras")
+    monkeypatch.undo()  # disk space again: the same command continues
+    assert main(args) == 0
+    assert read_history(out)["epoch"] == [0, 1, 2] and completed_epochs(out) == 3
+
+
+def test_debug_shows_the_traceback(workdir, tmp_path, monkeypatch):
+    args = train_args(workdir, tmp_path / "run", "--epochs", "3", "--quiet")
+    _full_disk_on_second_backup(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        main([*args, "--debug"])
+    monkeypatch.setenv("VAECORE_DEBUG", "1")
+    with pytest.raises(OSError, match="No space left"):
+        main(args)
+
+
+def test_unwritable_out_is_one_line(workdir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(train_args(workdir, blocker / "run", "--quiet")) == 1  # a folder under a file
+    err = capsys.readouterr().err
+    assert err.startswith("vaecore: error: Not a directory: ") and len(err.strip().splitlines()) == 1
+
+
+HOLD_LOCK = """
+import sys, time
+from vaecore.runs import run_lock
+with run_lock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_busy_run_folder_is_refused_at_once(workdir, run, capsys):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(run)], stdout=subprocess.PIPE, env=_env()
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"held"
+        before = snapshot(run)
+        assert main(train_args(workdir, run, "--epochs", "3")) == 1
+        err = capsys.readouterr().err
+        assert "a run is already in progress in this folder" in err and f"pid {holder.pid}" in err
+        assert len(err.strip().splitlines()) == 1 and snapshot(run) == before
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_an_arch_file_edited_in_place_is_another_model(workdir, tmp_path, capsys):
+    arch = tmp_path / "arch.json"
+    arch.write_text(json.dumps(ARCH))
+    out = tmp_path / "run"
+    args = train_args(workdir, out, "--arch", str(arch), "--quiet")
+    assert main([*args, "--epochs", "1"]) == 0
+    arch.write_text(json.dumps({**ARCH, "hidden": [6]}))  # same path, so config.json agrees
+    before = snapshot(out)
+    assert main([*args, "--epochs", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run of another model" in err and "hidden" in err and "--overwrite" in err
+    assert snapshot(out) == before

@@ -40,6 +40,7 @@ from typing import Any
 HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.keras"
 BACKUP_DIR = "backup"
+BACKUP_STATE = "state.json"  # in BACKUP_DIR: the epoch, its weights file, the seed states
 FINGERPRINT_FILE = "fingerprint.json"
 LOCK_FILE = ".lock"
 # What train() writes into a run folder (overwrite=True removes exactly these).
@@ -55,7 +56,20 @@ class RunLockedError(RuntimeError):
 
 
 def completed_epochs(run_dir: str | os.PathLike) -> int:
-    """How many epochs a run folder has finished (0 for a new folder)."""
+    """How many epochs a run folder has finished (0 for a new folder).
+
+    The backup's epoch where there is one: it is written last, so it is what a
+    resumed run starts after (a kill just before it leaves the epoch's history
+    row on disk, and that epoch runs again). Otherwise the rows of ``history.csv``.
+    """
+    backup = Path(run_dir) / BACKUP_DIR
+    # ours, then keras.callbacks.BackupAndRestore's (run folders from before vaecore.runs)
+    for state in (backup / BACKUP_STATE, backup / "training_metadata.json"):
+        if state.is_file():
+            try:
+                return int(json.loads(state.read_text())["epoch"])
+            except (OSError, ValueError, KeyError):
+                pass
     history = read_history(run_dir)
     return len(history.get("epoch", []))
 

@@ -45,6 +45,7 @@ from vaecore.callbacks import EpochTimer
 # Re-exported: these lived here before vaecore.runs existed.
 from vaecore.runs import (  # noqa: F401
     BACKUP_DIR,
+    BACKUP_STATE,
     HISTORY_FILE,
     MODEL_FILE,
     RunFolderError,
@@ -53,7 +54,6 @@ from vaecore.runs import (  # noqa: F401
     read_history,
 )
 
-BACKUP_STATE = "state.json"
 _LEGACY_WEIGHTS = "latest.weights.h5"  # keras.callbacks.BackupAndRestore's, before vaecore.runs
 _LEGACY_METADATA = "training_metadata.json"
 
