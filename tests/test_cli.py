@@ -447,3 +447,25 @@ def test_an_arch_file_edited_in_place_is_another_model(workdir, tmp_path, capsys
     err = capsys.readouterr().err
     assert "holds a run of another model" in err and "hidden" in err and "--overwrite" in err
     assert snapshot(out) == before
+
+
+def test_files_that_vanish_mid_run_are_one_line(workdir, tmp_path, capsys, monkeypatch):
+    import vaecore.data
+
+    images = tmp_path / "images"
+    shutil.copytree(workdir / "images", images)
+    real = vaecore.data.load_dataset
+
+    def scan_then_delete(name, split=None, **kwargs):
+        ds = real(name, split, **kwargs)
+        if split == "train":  # after the scan: half the files go before the first epoch
+            for path in sorted(images.glob("*.png"))[::2]:
+                path.unlink()
+        return ds
+
+    monkeypatch.setattr(vaecore.data, "load_dataset", scan_then_delete)
+    args = train_args(workdir, tmp_path / "run", "--epochs", "2", "--quiet")
+    args[args.index("--path") + 1] = str(images)
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("vaecore: error: TensorFlow: "), err

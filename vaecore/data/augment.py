@@ -2,9 +2,10 @@
 
 ``load_dataset(..., augment=True)`` (or a spec dict) applies it to each *batch*
 after decoding/resizing, so it costs a few tensor ops per batch, not Python per
-image. Every image in a batch gets its own random flip and shift. The random
-numbers come from ``tf.data.Dataset.random(rerandomize_each_iteration=True)``:
-each epoch draws new ones, and the same ``seed`` gives the same sequence.
+image. Every image in a batch gets its own random flip and shift. Each epoch
+draws new ones: with a ``seed``, from stateless seeds made of (seed, epoch, batch
+index), so the same seed gives the same sequence, also in a resumed run
+(:mod:`vaecore.data.pipeline`); without one, from ``tf.data.Dataset.random``.
 
 Spec keys (``augment=True`` means the defaults):
 

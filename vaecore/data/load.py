@@ -58,6 +58,10 @@ def load_dataset(
             (``None``): ``"train"`` for named datasets, ``"all"`` for a reader's
             own ``folder``, ``paths`` or ``csv``.
         binarize: dynamic binarization, a fresh Bernoulli draw every epoch.
+        seed: makes each epoch's order and random draws (binarization,
+            augmentation) a function of (seed, epoch): the same every time, and
+            continued by a run that :func:`vaecore.train` resumes, bit for bit.
+            ``None``: fresh randomness, not repeatable.
         limit: keep the first ``limit`` examples of the split (before shuffling).
         data_dir: search only this folder (default: ``$VAECORE_DATA_DIR``, then
             ``<cache>/data``) before downloading.
