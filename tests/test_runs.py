@@ -239,3 +239,11 @@ def test_history_row_with_a_new_column_widens_the_header(tmp_path):
     history = read_history(tmp_path)
     assert history["epoch"] == [0, 1, 2] and history["loss"] == [2.0, 1.0, 0.5]
     assert np.isnan(history["val_loss"][0]) and history["val_loss"][1:] == [1.5, 1.0]
+
+
+def test_a_model_resumed_once_starts_a_new_folder_at_epoch_zero(tmp_path):
+    x = (np.random.default_rng(0).random((16, 28, 28, 1)) > 0.5).astype("float32")
+    model = _model()
+    train(model, x, 1, tmp_path / "a", verbose=0, batch_size=16)
+    train(model, x, 2, tmp_path / "a", verbose=0, batch_size=16)  # restores: fit starts at 1
+    assert train(model, x, 1, tmp_path / "b", verbose=0, batch_size=16)["epoch"] == [0]

@@ -148,6 +148,8 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     # -------------------------------------------------------------- restore
     def on_train_begin(self, logs=None):
+        # Keras never resets this: a model trained before, now into a new folder, starts at 0
+        self.model._initial_epoch = None
         state_path = self.backup_dir / BACKUP_STATE
         if state_path.exists():
             state = json.loads(state_path.read_text())
