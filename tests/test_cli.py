@@ -8,6 +8,7 @@ check run ``python -m vaecore`` in real subprocesses.
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -469,3 +470,22 @@ def test_files_that_vanish_mid_run_are_one_line(workdir, tmp_path, capsys, monke
     assert main(args) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("vaecore: error: TensorFlow: "), err
+
+
+def test_progress_bar_counts_batches_with_multi_step_calls_and_resumes():
+    import io
+
+    from vaecore import build_vae
+    from vaecore.callbacks import ProgressBar
+
+    model = build_vae({**ARCH, "input": (8, 8, 1)}, seed=0)
+    model.compile(optimizer="adam", steps_per_execution=4)  # callbacks every 4 batches
+    x = np.zeros((64, 8, 8, 1), "float32")  # 16 batches of 4 per epoch
+    for initial in (0, 1):  # a fresh run, and one resumed after epoch 1
+        out = io.StringIO()
+        bar = ProgressBar(epochs=3, steps_per_epoch=16, file=out)
+        model.fit(x, epochs=3, initial_epoch=initial, batch_size=4, verbose=0, callbacks=[bar])
+        assert bar.bar.n == 3 * 16 and bar.bar.total == 3 * 16
+        text = out.getvalue().replace("\r", "\n")
+        lines = re.findall(r"^(epoch \d/3): loss", text, flags=re.M)  # not the bar's own lines
+        assert lines == [f"epoch {e}/3" for e in range(initial + 1, 4)]
