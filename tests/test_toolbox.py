@@ -292,6 +292,27 @@ def test_decode_and_encode_in_batches_keep_the_order():
     np.testing.assert_allclose(codes, [[v, 2 * v] for v in (0.1, 0.2, 0.3, 0.4, 0.5)], atol=1e-6)
 
 
+def test_the_model_gets_numpy_whatever_the_input():
+    """No TensorFlow tensor reaches the model, so the toolbox runs on any Keras backend."""
+    seen = []
+
+    class Recording(FillModel):
+        def encode(self, x):
+            seen.append(type(x))
+            return super().encode(x)
+
+        def decode(self, z):
+            seen.append(type(z))
+            return super().decode(z)
+
+    model = Recording()
+    x = fills(0.2, 0.6)
+    tb.interpolate(model, tf.constant(x[0]), x[1], steps=3)
+    tb.encode_dataset(model, tf.data.Dataset.from_tensor_slices((x, [0, 1])).batch(1))
+    tb.attribute_vector(model, tf.data.Dataset.from_tensor_slices(x).batch(2), x)
+    assert seen and set(seen) == {np.ndarray}
+
+
 def test_toolbox_class_matches_functions(model, images):
     box = tb.VAEToolbox(model)
     assert box.input_shape == (8, 8, 1) and box.latent_dim == 2
