@@ -247,3 +247,27 @@ def test_a_model_resumed_once_starts_a_new_folder_at_epoch_zero(tmp_path):
     train(model, x, 1, tmp_path / "a", verbose=0, batch_size=16)
     train(model, x, 2, tmp_path / "a", verbose=0, batch_size=16)  # restores: fit starts at 1
     assert train(model, x, 1, tmp_path / "b", verbose=0, batch_size=16)["epoch"] == [0]
+
+
+def test_a_keras_backup_from_an_older_run_folder_resumes(tmp_path):
+    """Run folders written before vaecore.runs hold keras.callbacks.BackupAndRestore's files."""
+    x = (np.random.default_rng(0).random((16, 28, 28, 1)) > 0.5).astype("float32")
+    old = _model()
+    old.fit(
+        x,
+        epochs=1,
+        batch_size=16,
+        verbose=0,
+        callbacks=[
+            keras.callbacks.BackupAndRestore(str(tmp_path / "backup"), delete_checkpoint=False),
+            keras.callbacks.CSVLogger(str(tmp_path / "history.csv")),
+        ],
+    )
+    assert runs.completed_epochs(tmp_path) == 1
+    model = _model()
+    history = train(model, x, 2, tmp_path, verbose=0, batch_size=16)
+    assert history["epoch"] == [0, 1] and int(model.optimizer.iterations.numpy()) == 2
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir()) == [
+        "epoch_0002.weights.h5",
+        "state.json",
+    ]
