@@ -16,8 +16,9 @@ Modules: :mod:`.load` (``load_dataset``), :mod:`.registry` (names and info),
 :mod:`.arrays` (MNIST, Fashion-MNIST, CIFAR-10), :mod:`.named` (Caltech-101,
 Stanford Dogs, Pokémon, CelebA), :mod:`.sources` (folder, path list, CSV, split
 rule), :mod:`.locate` (search and download), :mod:`.archives` (unpack once),
-:mod:`.validate` (bad-file scan), :mod:`.images` (decoding and resizing in the
-graph), :mod:`.pipeline` (tf.data assembly).
+:mod:`.validate` (bad-file scan), :mod:`.images` (channels, alpha and resizing in the
+graph, with :func:`vaecore.images.decode_bytes`, the decoder the toolbox shares),
+:mod:`.pipeline` (tf.data assembly).
 """
 
 from vaecore.data.arrays import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES
