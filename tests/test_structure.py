@@ -275,3 +275,33 @@ def test_long_modules_say_why_in_their_docstring():
         if lines > MAX_LINES and f"{MAX_LINES} lines" not in doc:
             long[module] = lines
     assert not long, f"split these by job, or give the reason in the docstring: {long}"
+
+
+def test_the_wheel_holds_every_module_and_the_javascript_runtime(tmp_path):
+    """What ``pip install .`` installs: every vaecore module, subpackages included, and the
+    in-page runtime (package data), with the declared dependencies as its requirements."""
+    import shutil
+    import zipfile
+
+    pytest.importorskip("setuptools")
+    src = tmp_path / "src"
+    shutil.copytree(PACKAGE, src / "vaecore", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(tmp_path / "wheel"), str(src)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    (wheel,) = (tmp_path / "wheel").glob("vaecore-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {str(p.relative_to(ROOT)) for p in MODULES.values()} | {"vaecore/static/vaecore_web.js"}
+    assert not expected - names, f"missing from the wheel: {sorted(expected - names)}"
+    metadata = next(n for n in names if n.endswith("METADATA"))
+    requires = [
+        _requirement_name(line.split(":", 1)[1])
+        for line in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+    assert "pandas" in requires and "tensorflow" in requires
