@@ -310,3 +310,13 @@ def test_mixed_float16_step_matches_float32(images):
     total = sum(np.abs(d).sum() for d in full_delta)
     diff = sum(np.abs(a - b).sum() for a, b in zip(mixed_delta, full_delta, strict=True))
     assert total > 0 and diff / total < 0.05
+
+
+def test_the_backend_is_the_one_asked_for():
+    """CI runs this file again under KERAS_BACKEND=jax: it must really be JAX then."""
+    import os
+
+    asked = os.environ.get("KERAS_BACKEND")
+    if asked is None:
+        pytest.skip("KERAS_BACKEND not set: Keras' default backend")
+    assert keras.backend.backend() == asked

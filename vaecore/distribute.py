@@ -162,7 +162,7 @@ def compile_options(strategy: tf.distribute.Strategy, conv: bool, steps_per_epoc
     ("You must feed a value for placeholder tensor 'while/cond/Placeholder_1'", cf.
     keras-team/keras#19246); measured in tests/test_distribute.py's set-up, 2 logical CPUs.
     """
-    from vaecore.models import compile_defaults
+    from vaecore.compile_policy import compile_defaults
 
     distributed = strategy is not tf.distribute.get_strategy() or strategy.num_replicas_in_sync > 1
     return compile_defaults(conv, distributed=distributed, steps_per_epoch=steps_per_epoch)

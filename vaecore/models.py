@@ -34,69 +34,18 @@ from keras import ops
 
 from vaecore import losses
 from vaecore.arch import is_conv, to_jsonable, validate_arch_def
+from vaecore.compile_policy import (  # noqa: F401 - re-exported, the names older code imports
+    CONV_STEPS_PER_EXECUTION,
+    DENSE_STEPS_PER_EXECUTION,
+    across_workers,
+    compile_defaults,
+    in_tf_strategy,
+    tf_replicas,
+)
 from vaecore.networks import build_networks
 
 LIKELIHOODS = ("bernoulli", "gaussian", "discretized_logistic")
 MIN_LOG_SCALE = -7.0  # floor of the discretized logistic's learned log scale (as PixelCNN++)
-DENSE_STEPS_PER_EXECUTION = 32  # see compile_defaults
-CONV_STEPS_PER_EXECUTION = 16  # see compile_defaults
-
-
-def compile_defaults(
-    conv: bool, distributed: bool = False, steps_per_epoch: int | None = None
-) -> dict[str, Any]:
-    """The ``jit_compile`` and ``steps_per_execution`` that ``"auto"`` means (the one copy).
-
-    One device: dense models get XLA and 32 batches per call; conv models get
-    Keras' own XLA rule (``"auto"``: on with a GPU, off on a CPU-only machine under
-    TensorFlow; the JAX backend always compiles) and 16 batches per call. Several
-    steps per call remove Python overhead per step; batch-level callbacks then see
-    every 16th/32nd batch. Measured on a 2-core CPU (``benchmarks/README.md``):
-    XLA trains the dense MNIST VAE 1.23x faster and the conv CIFAR-10 VAE 0.57x as
-    fast; 16 steps per call make ``fit`` of a small conv model at batch 32 about
-    10% faster than a hand-written loop. Never more batches per call than an
-    epoch has (``steps_per_epoch``). The PyTorch backend takes one step per call and
-    Keras' own ``"auto"`` compile rule.
-
-    ``distributed`` (a ``tf.distribute`` strategy with several replicas, or any
-    strategy's scope): both off, since with Keras 3.15 / TF 2.21 either one fails
-    under MirroredStrategy (see :func:`vaecore.distribute.compile_options`).
-    """
-    if distributed:
-        return {"jit_compile": False, "steps_per_execution": 1}
-    if keras.backend.backend() == "torch":  # Keras' PyTorch trainer runs one step per call
-        return {"jit_compile": "auto", "steps_per_execution": 1}
-    per_call = CONV_STEPS_PER_EXECUTION if conv else DENSE_STEPS_PER_EXECUTION
-    if steps_per_epoch is not None:
-        per_call = max(1, min(per_call, int(steps_per_epoch)))
-    return {"jit_compile": "auto" if conv else True, "steps_per_execution": per_call}
-
-
-def _in_tf_strategy() -> bool:
-    """True inside a ``tf.distribute`` strategy's scope (TensorFlow backend only)."""
-    if keras.backend.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    return tf.distribute.has_strategy()
-
-
-def _tf_replicas() -> int:
-    """Replicas of the current ``tf.distribute`` strategy (1 on other backends)."""
-    if keras.backend.backend() != "tensorflow":
-        return 1
-    import tensorflow as tf
-
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def _across_workers() -> bool:
-    """True inside a multi-worker ``tf.distribute`` strategy (several machines)."""
-    if keras.backend.backend() != "tensorflow":
-        return False
-    import tensorflow as tf
-
-    return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def _checked_weight(name: str, value: Any) -> float:
@@ -373,12 +322,12 @@ class VAE(keras.Model):
         total = terms["loss"]
         for extra in self.losses:
             total = total + ops.sum(ops.cast(extra, "float32"))
-        replicas = _tf_replicas()
+        replicas = tf_replicas()
         return total / replicas if replicas > 1 else total
 
     def get_metrics_result(self) -> dict[str, Any]:
         logs = super().get_metrics_result()
-        if _across_workers():
+        if across_workers():
             # Keras 3.15 averages the workers' logs with strategy.reduce("MEAN", v, axis=0),
             # which fails on scalars (tensorflow/tensorflow#72388); a shape-(1,) log
             # reduces to the same scalar (every worker holds the same, already
@@ -417,7 +366,7 @@ class VAE(keras.Model):
         Pass explicit ``jit_compile`` / ``steps_per_execution`` to override them.
         No ``loss`` is needed: :meth:`compute_loss` is the loss.
         """
-        defaults = compile_defaults(conv=is_conv(self._arch), distributed=_in_tf_strategy())
+        defaults = compile_defaults(conv=is_conv(self._arch), distributed=in_tf_strategy())
         if jit_compile == "auto" and keras.backend.backend() == "tensorflow":
             jit_compile = defaults["jit_compile"]
         if steps_per_execution == "auto":
