@@ -49,7 +49,9 @@ def load_dataset(
 
     Args:
         name: ``mnist``, ``fashion_mnist``, ``cifar10``, ``caltech101``, ``dogs``,
-            ``pokemon``, ``celeba``, or a general source: ``folder`` (``path=``),
+            ``pokemon``, ``celeba``, ``dsprites`` (generated; ``subset=``,
+            ``subset_seed=``; labels are its 5 factor classes, ``ds.factors``
+            the factor table in source order: see :mod:`vaecore.data.dsprites`), or a general source: ``folder`` (``path=``),
             ``paths`` (``paths=[...]``, ``file_labels=``), ``csv`` (``path=``,
             ``column="path"``, ``label_column=None``). See ``list_datasets()``.
         split: ``"train"``, ``"test"`` or ``"all"``. Official splits for the array
@@ -158,6 +160,8 @@ def load_dataset(
         )
     ds.class_names = source.class_names
     ds.attribute_names = getattr(source, "attribute_names", None)
+    ds.factor_names = getattr(source, "factor_names", None)  # dsprites: its known factors
+    ds.factors = getattr(source, "factors", None)  # (N, K) in the source's (unshuffled) order
     ds.num_examples = len(source)
     return ds
 

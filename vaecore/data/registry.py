@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from vaecore.data import arrays, named, sources
+from vaecore.data import arrays, dsprites, named, sources
 from vaecore.data.errors import DatasetNotFoundError
 from vaecore.data.source_types import ArraySource, FileSource
 
@@ -190,6 +190,21 @@ register_dataset(
         "attributes (attributes=True). Local files only: the official download is usually refused.",
         download=None,
         citation="Z. Liu, P. Luo, X. Wang, X. Tang, Deep Learning Face Attributes in the Wild, ICCV 2015.",
+    ),
+)
+register_dataset(
+    "dsprites",
+    dsprites.dsprites_source,
+    DatasetInfo(
+        name="dsprites",
+        kind="arrays",
+        image_shape=(dsprites.IMAGE_SIZE, dsprites.IMAGE_SIZE, 1),
+        attribute_names=dsprites.FACTOR_NAMES,
+        description="dSprites: 737,280 binary 64x64 sprites, every combination of 5 known "
+        "factors (shape, scale, orientation, posX, posY), generated here in NumPy (no download); "
+        "labels=True gives the factor classes, subset= a part of the grid.",
+        download=None,
+        citation=dsprites.CITATION,
     ),
 )
 register_dataset(
