@@ -101,7 +101,9 @@ def factor_classes(index: Any) -> np.ndarray:
     """Flat image indices ``(n,)`` -> factor class indices ``(n, 5)`` int64 (:data:`FACTOR_NAMES`)."""
     index = np.asarray(index, dtype=np.int64).reshape(-1)
     if index.size and (index.min() < 0 or index.max() >= NUM_IMAGES):
-        raise ValueError(f"dsprites indices must be in [0, {NUM_IMAGES}), got {index.min()}..{index.max()}")
+        raise ValueError(
+            f"dsprites indices must be in [0, {NUM_IMAGES}), got {index.min()}..{index.max()}"
+        )
     return (index[:, None] // _BASES[None, :]) % np.asarray(FACTOR_SIZES)[None, :]
 
 
@@ -192,6 +194,13 @@ def _render_group(classes, shape: int, scale: float, half: int, offsets, values)
     cols = x0[:, None, None] + offsets[None, None, :]
     image[np.arange(n)[:, None, None], rows, cols] = window
     return image
+
+
+def model_inputs(classes: Any) -> np.ndarray:
+    """Rendered sprites of factor classes ``(n, 5)`` as model inputs: float32 ``(n, 64, 64, 1)``
+    in {0, 1}, what ``load_dataset("dsprites")`` yields (the image source of the
+    FactorVAE and beta-VAE scores in :mod:`vaecore.disentangle`)."""
+    return render(classes)[..., None].astype(np.float32)
 
 
 # --- the packed cache --------------------------------------------------------------------
@@ -408,6 +417,7 @@ __all__: Sequence[str] = (
     "factor_table",
     "factor_values",
     "load_dsprites",
+    "model_inputs",
     "render",
     "sample_factors",
     "select",

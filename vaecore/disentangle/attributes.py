@@ -1,5 +1,8 @@
 """How well single latent dimensions predict binary attributes (NumPy and SciPy).
 
+(``vaecore.disentangle.attributes``; every name is also importable from
+``vaecore.disentangle``.)
+
 A simple, label-based look at disentanglement: for each binary attribute (e.g.
 CelebA's "Smiling"), score every latent dimension on its own by the AUROC of
 its code value as a predictor of the attribute, and keep the best and the
@@ -51,7 +54,9 @@ def auroc_matrix(codes: Any, labels: Any) -> np.ndarray:
     if y.ndim == 1:
         y = y[:, None]
     if y.ndim != 2 or y.shape[0] != z.shape[0]:
-        raise ValueError(f"labels must be (n,) or (n, num_labels) with n = {z.shape[0]}, got {y.shape}")
+        raise ValueError(
+            f"labels must be (n,) or (n, num_labels) with n = {z.shape[0]}, got {y.shape}"
+        )
     if not np.isin(y, (0, 1)).all():
         raise ValueError("labels must be binary (0/1 or bool)")
     y = y.astype(bool)
