@@ -250,7 +250,8 @@ def model_fingerprint(model: keras.Model) -> dict[str, Any]:
 
 
 def _class_name(obj: Any) -> str:
-    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+    """The class as Keras registers it (``vaecore>VAE``, ``Adam``): stable if a module moves."""
+    return keras.saving.get_registered_name(type(obj))
 
 
 def _model_config(model: keras.Model) -> Any:
