@@ -13,6 +13,16 @@ Convolutional::
      "decode": None,                                  # None: mirror the encoder
      "name": "face_cvae_1"}
 
+A **latent map** instead of a latent vector (a fully convolutional VAE): give
+``latent`` as ``(height, width, channels)`` in a conv dict, e.g. ``(8, 8, 8)`` for
+32 x 32 images and two stride-2 layers. The encoder's last feature map must have
+that height and width, ``hidden`` / ``decode_hidden`` must be empty (no dense
+layer on either side), and the decoder's strides must take the map back to the
+input size exactly; :func:`validate_arch_def` says which of these fails and by how
+much. (The model's codes are still flat vectors of ``h * w * c`` units outside
+the networks, unit ``j`` at ``np.unravel_index(j, (h, w, c))``, so every tool that
+takes ``(n, latent_dim)`` codes works unchanged.)
+
 Optional keys: ``activation`` (any Keras activation name; ``relu`` by default; a Keras
 activation function such as ``keras.activations.gelu`` is stored by its name, any other
 callable is refused, since the dict is stored as JSON);
@@ -224,8 +234,25 @@ def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
         out["input"] = _check_input(arch_def["input"], problems)
     if "latent" in arch_def:
         latent = arch_def["latent"]
-        if not _is_int(latent) or latent < 1:
-            problems.add("latent", f"expected an int >= 1, got {latent!r}")
+        if _is_list(latent):
+            if len(latent) != 3 or not all(_is_int(v) and v >= 1 for v in latent):
+                problems.add(
+                    "latent",
+                    "a latent map must be (height, width, channels), 3 ints >= 1, "
+                    f"got {latent!r}",
+                )
+            elif "encode" not in arch_def:
+                problems.add(
+                    "latent",
+                    f"a latent map {tuple(latent)!r} needs a conv VAE ('encode'); a dense VAE "
+                    "takes an int",
+                )
+            else:
+                out["latent"] = tuple(int(v) for v in latent)
+        elif not _is_int(latent) or latent < 1:
+            problems.add(
+                "latent", f"expected an int >= 1 (or a map (h, w, c) for conv), got {latent!r}"
+            )
         else:
             out["latent"] = int(latent)
     if "name" in arch_def:
@@ -288,12 +315,65 @@ def _check_conv(
     if not isinstance(batch_norm, bool):
         problems.add("batch_norm", f"expected True or False, got {batch_norm!r}")
     out.update(encode=encode, decode=decode, decode_hidden=decode_hidden, batch_norm=batch_norm)
+    latent = arch_def.get("latent")
+    if _is_list(latent) and len(latent) == 3 and all(_is_int(v) for v in latent):
+        _check_latent_map(tuple(latent), input_shape, out, arch_def, problems)
     return out
+
+
+def _check_latent_map(
+    latent: tuple[int, ...],
+    input_shape: tuple[int, int, int] | None,
+    out: Mapping[str, Any],
+    arch_def: Mapping[str, Any],
+    problems: _Problems,
+) -> None:
+    """A latent map: no dense layers, and conv stacks that meet it at its height and width."""
+    for key in ("hidden", "decode_hidden"):
+        if arch_def.get(key):
+            problems.add(
+                key,
+                f"a latent map {latent!r} joins the convolutions directly: {key!r} must be "
+                f"empty (got {arch_def[key]!r})",
+            )
+    if input_shape is None:
+        return
+    if out.get("encode") is not None:
+        h, w = feature_map_sizes(input_shape[:2], out["encode"])[-1]
+        if (h, w) != latent[:2]:
+            problems.add(
+                "latent",
+                f"the latent map is {latent[0]}x{latent[1]} but the encoder's last feature map "
+                f"is {h}x{w} (input {input_shape[0]}x{input_shape[1]}); change the latent "
+                "size or the strides of 'encode'",
+            )
+    if out.get("decode") is not None:
+        sh = sw = 1
+        for _, _, (a, b) in out["decode"]:
+            sh, sw = sh * a, sw * b
+        if (latent[0] * sh, latent[1] * sw) != tuple(input_shape[:2]):
+            problems.add(
+                "decode",
+                f"the strides multiply to {(sh, sw)}, which takes the {latent[0]}x{latent[1]} "
+                f"latent map to {latent[0] * sh}x{latent[1] * sw}, not the input size "
+                f"{input_shape[0]}x{input_shape[1]}",
+            )
 
 
 def is_conv(arch_def: Mapping[str, Any]) -> bool:
     """True for a convolutional definition, False for a dense one."""
     return "encode" in arch_def
+
+
+def is_spatial(arch_def: Mapping[str, Any]) -> bool:
+    """True when the definition asks for a latent map ``(h, w, c)``, not a vector."""
+    return _is_list(arch_def.get("latent"))
+
+
+def latent_shape(arch_def: Mapping[str, Any]) -> tuple[int, ...]:
+    """The shape of one code inside the networks: ``(latent,)`` or the map ``(h, w, c)``."""
+    latent = arch_def["latent"]
+    return tuple(int(v) for v in latent) if _is_list(latent) else (int(latent),)
 
 
 def to_jsonable(arch_def: Mapping[str, Any]) -> dict[str, Any]:

@@ -101,7 +101,8 @@ def export_network(
     """A Keras functional model (a vaecore encoder or decoder) as a JSON-able spec.
 
     The layers are taken in order; those named in ``skip`` are left out (the
-    encoder's ``z_log_var`` head, so the spec computes ``z_mean``). Weights are
+    encoder's ``z_log_var`` head, so the spec computes ``z_mean``; a decoder's
+    scale head). Only a chain is exported: a skipped layer must be a side branch. Weights are
     stored as ``precision`` (biases and batch-norm parameters always as float32),
     kernels reordered so the runtime's inner loops run over output channels.
 
@@ -186,8 +187,17 @@ def export_network(
 
 
 def decoder_spec(model: Any, precision: str = "float16") -> dict[str, Any]:
-    """The decoder of a vaecore VAE as a spec: latent code -> pixel logits (the page applies the sigmoid)."""
-    return export_network(model.decoder, precision)
+    """The decoder of a vaecore VAE as a spec: latent code -> pixel logits (the page applies the sigmoid).
+
+    Only the mean head: a decoder that also predicts every pixel's scale
+    (``scale="pixel"``) has its scale head (:data:`vaecore.networks.SCALE_HEAD_LAYERS`)
+    left out, since the explorers show the mean image. For a latent map the spec's
+    ``input_shape`` is the map ``(h, w, c)``; the runtimes read a flat code of
+    ``h * w * c`` values in that order, the model's flat codes.
+    """
+    from vaecore.networks import SCALE_HEAD_LAYERS
+
+    return export_network(model.decoder, precision, skip=SCALE_HEAD_LAYERS)
 
 
 def encoder_spec(model: Any, precision: str = "float16") -> dict[str, Any]:

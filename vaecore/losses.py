@@ -10,7 +10,10 @@ multiplies beta by 784.
   (:func:`gaussian_kl_per_dim`: its terms, one per latent dimension).
 * :func:`bernoulli_nll` / :func:`gaussian_nll`: -log p(x|z) for binary and continuous pixels.
 * :func:`discretized_logistic_nll`: -log P(x|z) for 8-bit pixels, a true probability over
-  the 256 values of each pixel, so bits per dimension compare with the literature.
+  the 256 values of each pixel, so bits per dimension compare with the literature
+  (:func:`quantize_to_grid` / :func:`is_on_grid`: the k/255 grid it needs).
+* :func:`gaussian_nll_log_scale`: the Gaussian with a learned (per image, channel or
+  pixel) log standard deviation, the calibrated decoder of Rybkin et al. (2021).
 * :func:`elbo`: the evidence lower bound, reconstruction and KL together.
 * :func:`importance_weighted_log_likelihood`: the k-sample bound of Burda et al.
   (2015), which tends to log p(x) as k grows; the standard test NLL estimate.
@@ -23,6 +26,7 @@ import math
 from collections.abc import Callable
 
 import keras
+import numpy as np
 from keras import ops
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -36,16 +40,21 @@ def _sum_all_but_batch(x):
 def gaussian_kl(z_mean, z_log_var):
     """KL(N(mean, exp(log_var)) || N(0, I)) in closed form, summed over the latent axis.
 
-    KL = -1/2 * sum(1 + log_var - mean^2 - exp(log_var)).
+    KL = -1/2 * sum(1 + log_var - mean^2 - exp(log_var)). For latent maps
+    ``(batch, h, w, c)`` the sum runs over every axis but the first.
     """
-    return ops.sum(gaussian_kl_per_dim(z_mean, z_log_var), axis=-1)
+    per_dim = gaussian_kl_per_dim(z_mean, z_log_var)
+    if len(per_dim.shape) > 2:
+        return _sum_all_but_batch(per_dim)
+    return ops.sum(per_dim, axis=-1)
 
 
 def gaussian_kl_per_dim(z_mean, z_log_var):
-    """KL(N(mean, exp(log_var)) || N(0, 1)) of each latent dimension, shape (batch, latent).
+    """KL(N(mean, exp(log_var)) || N(0, 1)) of each latent unit, the shape of ``z_mean``.
 
     The terms :func:`gaussian_kl` sums; free bits and the KL-per-unit diagnostics
-    need them apart.
+    need them apart. Elementwise, so a latent map ``(batch, h, w, c)`` gives the KL
+    of every unit of the map.
     """
     z_mean = ops.convert_to_tensor(z_mean, "float32")
     z_log_var = ops.convert_to_tensor(z_log_var, "float32")
@@ -89,45 +98,95 @@ def gaussian_nll(x, mean, sigma: float):
     return _sum_all_but_batch(per_pixel)
 
 
+def gaussian_nll_log_scale(x, mean, log_sigma):
+    """-log N(x; mean, sigma^2) with a learned ``log_sigma`` (a tensor), summed per image.
+
+    ``log_sigma`` broadcasts against ``x``: one value, one per channel, or one per
+    pixel. The calibrated decoder of Rybkin et al. (2021, "Simple and effective
+    VAE training with calibrated decoders", the sigma-VAE): learning sigma lets
+    the ELBO itself weigh the reconstruction against the KL, instead of a fixed
+    sigma that acts as a hidden beta (the loss is ``||x - m||^2 / (2 sigma^2) + KL``,
+    so the effective beta grows with sigma^2).
+    """
+    x = ops.convert_to_tensor(x, "float32")
+    log_sigma = ops.convert_to_tensor(log_sigma, "float32")
+    per_pixel = 0.5 * ops.square((x - mean) * ops.exp(-log_sigma)) + log_sigma + 0.5 * LOG_2PI
+    return _sum_all_but_batch(per_pixel)
+
+
 PIXEL_LEVELS = 256
 
 
 def discretized_logistic_log_probs(x, mean, log_scale, levels: int = PIXEL_LEVELS):
     """log P(x) per pixel under a logistic discretized to ``levels`` values (no sum).
 
-    ``x`` holds 8-bit values scaled to [0, 1] (``k / 255``). Each value ``k`` owns
-    the bin ``[x - 1/(2*255), x + 1/(2*255)]``; the two end bins reach out to minus
-    and plus infinity, so the probabilities of the ``levels`` values sum to exactly
-    one (Salimans et al., 2017, PixelCNN++). In logistic CDFs ``sigmoid``::
+    ``x`` holds 8-bit values scaled to [0, 1] (``k / 255``). Value ``k`` owns the
+    bin ``[(k - 1/2) / 255, (k + 1/2) / 255]``, and the two end bins reach out to
+    minus and plus infinity, so the probabilities of the ``levels`` values sum to
+    one for any mean and scale (Salimans et al., 2017, PixelCNN++). With the bin's
+    standardized edges ``a = (lower - mean) / s`` and ``b = (upper - mean) / s``::
 
-        P(x) = sigmoid((x + h - mean) / s) - sigmoid((x - h - mean) / s),   h = 1 / 510,
+        P(k) = sigmoid(b) - sigmoid(a) = sigmoid(b) * sigmoid(-a) * (1 - exp(a - b)),
 
-    computed in log space; where the bin mass underflows float32 the density at
-    the bin centre times the bin width stands in for it.
+    so, branch-free and in log space (every term is finite, also its gradient)::
+
+        log P(k) = log sigmoid(b) + log sigmoid(-a) + log(-expm1(a - b)),
+
+    with ``b = +inf`` (the term is 0) for the last bin and ``a = -inf`` for the first;
+    ``b - a = 1 / (255 s)`` is computed as it is, not as a difference of the edges.
+    Unlike ``log(sigmoid(b) - sigmoid(a))``, this does not cancel when both edges lie
+    far in one tail, so it needs no switch to a pdf-times-bin-width stand-in.
+
+    A value off the grid (resized, augmented or 16-bit data) counts as the bin it
+    falls in, i.e. as ``round(255 x) / 255`` (clipped to [0, 1]): the result is then
+    the probability of the quantized image, not a density of ``x``
+    (:func:`quantize_to_grid` does that rounding for a pipeline; :func:`is_on_grid`
+    tells whether data are on the grid).
     """
+    if levels < 2:
+        raise ValueError(f"levels must be >= 2, got {levels!r}")
+    top = float(levels - 1)
     x = ops.convert_to_tensor(x, "float32")
     mean = ops.convert_to_tensor(mean, "float32")
     log_scale = ops.convert_to_tensor(log_scale, "float32")
-    half_bin = 0.5 / (levels - 1)
+    k = ops.clip(ops.round(x * top), 0.0, top)  # the bin x falls in
     inv_scale = ops.exp(-log_scale)
-    centered = x - mean
-    plus_in = inv_scale * (centered + half_bin)
-    minus_in = inv_scale * (centered - half_bin)
-    log_cdf_plus = plus_in - ops.softplus(plus_in)  # log sigmoid(plus_in): the first bin
-    log_one_minus_cdf_minus = -ops.softplus(minus_in)  # log(1 - sigmoid(minus_in)): the last bin
-    cdf_delta = ops.sigmoid(plus_in) - ops.sigmoid(minus_in)
-    mid_in = inv_scale * centered
-    log_pdf_mid = mid_in - log_scale - 2.0 * ops.softplus(mid_in)
-    log_prob_mid = ops.where(
-        cdf_delta > 1e-5,
-        ops.log(ops.maximum(cdf_delta, 1e-12)),
-        log_pdf_mid + math.log(2.0 * half_bin),
-    )
-    return ops.where(
-        x < half_bin,
-        log_cdf_plus,
-        ops.where(x > 1.0 - half_bin, log_one_minus_cdf_minus, log_prob_mid),
-    )
+    # each edge rounded once, (k +- 1/2) / 255, before the mean is taken off: with
+    # the mean near an edge the difference is then exact (Sterbenz), which matters
+    # at the scale floor, where 1/s is about 1100
+    upper = ((k + 0.5) / top - mean) * inv_scale  # b
+    lower = ((k - 0.5) / top - mean) * inv_scale  # a
+    first, last = k < 0.5, k > top - 0.5
+    zero = ops.zeros_like(upper)
+    log_cdf_upper = ops.where(last, zero, -ops.softplus(-upper))  # log sigmoid(b)
+    log_sf_lower = ops.where(first, zero, -ops.softplus(lower))  # log sigmoid(-a)
+    log_width = ops.log(-ops.expm1(-inv_scale / top))  # log(1 - exp(a - b))
+    return log_cdf_upper + log_sf_lower + ops.where(first | last, zero, log_width)
+
+
+def quantize_to_grid(x, levels: int = PIXEL_LEVELS):
+    """Round values in [0, 1] to the nearest of ``levels`` grid values ``k / (levels - 1)``.
+
+    What a pipeline should apply after its last resampling step (resize, padding,
+    augmentation, 16-bit decoding) whenever the likelihood is discretized: the
+    discretized logistic's bits per dimension are a code length of 8-bit images
+    only. Values outside [0, 1] are clipped. Works on NumPy arrays and tensors.
+    """
+    top = float(levels - 1)
+    return ops.clip(ops.round(ops.convert_to_tensor(x, "float32") * top), 0.0, top) / top
+
+
+def is_on_grid(x, levels: int = PIXEL_LEVELS, tolerance: float = 1e-3) -> bool:
+    """Whether every value of ``x`` is ``k / (levels - 1)`` for an integer k in range.
+
+    ``tolerance`` is in grid steps (float32 rounding of ``k / 255`` is about 1e-5
+    of a step). NumPy, not traced: call it on data, not inside a loss.
+    """
+    scaled = np.asarray(ops.convert_to_numpy(x), np.float64) * (levels - 1)
+    if scaled.size == 0:
+        return True
+    inside = scaled.min() >= -tolerance and scaled.max() <= levels - 1 + tolerance
+    return bool(inside and np.abs(scaled - np.round(scaled)).max() <= tolerance)
 
 
 def discretized_logistic_nll(x, mean, log_scale, levels: int = PIXEL_LEVELS):

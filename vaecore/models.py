@@ -10,9 +10,14 @@ Added here:
   stored in the model's config, so ``model.save("x.keras")`` and
   ``keras.models.load_model`` round-trip;
 * three likelihoods, each a true negative log density summed over pixels:
-  Bernoulli, Gaussian with a fixed scale ``sigma``, and a discretized logistic
-  over the 256 values of 8-bit pixels with a learned scale per channel (whose
-  test NLL in bits per dimension is comparable with the literature);
+  Bernoulli, Gaussian (fixed ``sigma``, or learned: one, per channel or per pixel,
+  the sigma-VAE of Rybkin et al. 2021) and a discretized logistic over the 256
+  values of 8-bit pixels with a learned scale per channel (or one, or per pixel
+  from a second decoder head), whose test NLL in bits per dimension is comparable
+  with the literature; :mod:`vaecore.likelihoods` says what each ``scale`` means;
+* codes are vectors, or maps ``(h, w, c)`` for a fully convolutional VAE (the
+  arch dict's ``latent``); outside the networks a map is a flat vector of
+  ``h * w * c`` units, so every tool taking ``(n, latent_dim)`` codes works;
 * the KL weight ``beta`` is a (non-trainable) variable: ``model.beta = 4.0``
   takes effect at the next step, so the schedules of :mod:`vaecore.schedules`
   (warm-up, cyclical annealing, capacity annealing) work as callbacks;
@@ -33,7 +38,7 @@ import numpy as np
 from keras import ops
 
 from vaecore import losses
-from vaecore.arch import is_conv, to_jsonable, validate_arch_def
+from vaecore.arch import is_conv, is_spatial, latent_shape, to_jsonable, validate_arch_def
 from vaecore.compile_policy import (  # noqa: F401 - re-exported, the names older code imports
     CONV_STEPS_PER_EXECUTION,
     DENSE_STEPS_PER_EXECUTION,
@@ -42,10 +47,15 @@ from vaecore.compile_policy import (  # noqa: F401 - re-exported, the names olde
     in_tf_strategy,
     tf_replicas,
 )
+from vaecore.likelihoods import (  # noqa: F401 - LIKELIHOODS: the older import path
+    LIKELIHOODS,
+    MIN_LOG_SCALE,
+    LikelihoodMixin,
+    MinValue,
+    inverse_soft_floor,
+    resolve_scale,
+)
 from vaecore.networks import build_networks
-
-LIKELIHOODS = ("bernoulli", "gaussian", "discretized_logistic")
-MIN_LOG_SCALE = -7.0  # floor of the discretized logistic's learned log scale (as PixelCNN++)
 
 
 def _checked_weight(name: str, value: Any) -> float:
@@ -59,14 +69,14 @@ def _checked_weight(name: str, value: Any) -> float:
 
 
 @keras.saving.register_keras_serializable(package="vaecore")
-class VAE(keras.Model):
+class VAE(LikelihoodMixin, keras.Model):
     """A variational autoencoder built from an architecture definition.
 
     Args:
         arch_def: the architecture dict (dense or conv), checked by
             :func:`vaecore.arch.validate_arch_def`.
         likelihood: ``"bernoulli"`` (binary cross-entropy; for binary or [0, 1]
-            images), ``"gaussian"`` (squared error with fixed scale ``sigma``) or
+            images), ``"gaussian"`` (squared error with scale ``sigma``) or
             ``"discretized_logistic"`` (8-bit pixels; mean from the decoder, one
             learned log scale per channel, starting at ``log(sigma)``).
         beta: the starting KL weight (1 is the ELBO; > 1 is a beta-VAE). It is a
@@ -74,7 +84,12 @@ class VAE(keras.Model):
         kl_warmup_steps: shorthand for ``callbacks=[schedules.KLWarmup(n)]`` in
             every ``fit`` (the weight rises linearly from 0 to ``beta`` over ``n``
             optimizer steps; 0 = none), kept so older code and configs work.
-        sigma: the pixel standard deviation of the Gaussian likelihood.
+        sigma: the pixel standard deviation of the Gaussian likelihood (the
+            starting value of a learned scale).
+        scale: how the pixel scale is set: ``None`` (the likelihood's default:
+            fixed for the Gaussian, per channel for the discretized logistic),
+            ``"fixed"``, ``"shared"`` (one learned value), ``"channel"`` or
+            ``"pixel"`` (a decoder head); see :mod:`vaecore.likelihoods`.
         free_bits: lambda of Kingma et al. (2016), nats per latent dimension: each
             dimension's KL (averaged over the batch) is penalized as
             ``max(lambda, KL_j)``, so the optimizer gains nothing by pushing a unit
@@ -100,11 +115,11 @@ class VAE(keras.Model):
         free_bits: float = 0.0,
         kl_capacity: float | None = None,
         seed: int | None = None,
+        scale: str | None = None,
         **kwargs,
     ):
         arch = validate_arch_def(arch_def)
-        if likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        resolved_scale = resolve_scale(likelihood, scale)
         beta = _checked_weight("beta", beta)
         free_bits = _checked_weight("free_bits", free_bits)
         if kl_capacity is not None:
@@ -119,23 +134,27 @@ class VAE(keras.Model):
         super().__init__(**kwargs)
         self._arch = arch
         self.likelihood = likelihood
+        self.scale, self.scale_mode = scale, resolved_scale
         self._init = {"beta": beta, "free_bits": free_bits, "kl_capacity": kl_capacity}
         self.kl_warmup_steps = int(kl_warmup_steps)
         self.sigma = float(sigma)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.log_scale = None
-        if likelihood == "discretized_logistic":
+        if resolved_scale in ("shared", "channel"):
             self.log_scale = self.add_weight(
-                shape=(arch["input"][-1],),
+                shape=(1 if resolved_scale == "shared" else arch["input"][-1],),
                 initializer=keras.initializers.Constant(float(np.log(sigma))),
+                constraint=MinValue(MIN_LOG_SCALE),  # the floor, with the true gradient
                 name="pixel_log_scale",
             )
         # State, not config: read by the traced train/test functions at every step.
         self._beta_var = self._state("beta", beta)
         self._free_bits_var = self._state("free_bits", free_bits)
         self._capacity_var = self._state("kl_capacity", kl_capacity or 0.0)
-        self.encoder, self.decoder = build_networks(arch)
+        pixel = resolved_scale == "pixel"
+        bias = inverse_soft_floor(float(np.log(sigma))) if pixel else 0.0
+        self.encoder, self.decoder = build_networks(arch, pixel_scale=pixel, scale_bias=bias)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.elbo_tracker = keras.metrics.Mean(name="elbo")
@@ -163,7 +182,13 @@ class VAE(keras.Model):
 
     @property
     def latent_dim(self) -> int:
-        return self._arch["latent"]
+        """Units in one code (``h * w * c`` for a latent map): the length of a flat code."""
+        return int(np.prod(self.latent_shape))
+
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        """One code's shape inside the networks: ``(latent,)`` or the map ``(h, w, c)``."""
+        return latent_shape(self._arch)
 
     @property
     def beta(self) -> float:
@@ -203,8 +228,10 @@ class VAE(keras.Model):
         self._capacity_var.assign(_checked_weight("kl_capacity", value))
 
     def encode(self, x, training: bool = False):
-        """Images -> (z_mean, z_log_var), each of shape (batch, latent)."""
+        """Images -> (z_mean, z_log_var), each of shape (batch, latent_dim); a map is flattened."""
         z_mean, z_log_var = self.encoder(x, training=training)
+        if is_spatial(self._arch):
+            z_mean, z_log_var = (ops.reshape(t, (ops.shape(t)[0], -1)) for t in (z_mean, z_log_var))
         # float32 even under a mixed-precision policy: the loss is computed in float32.
         return ops.cast(z_mean, "float32"), ops.cast(z_log_var, "float32")
 
@@ -214,8 +241,8 @@ class VAE(keras.Model):
         return z_mean + ops.exp(0.5 * z_log_var) * eps
 
     def decode_logits(self, z, training: bool = False):
-        """Latent codes -> pre-sigmoid pixel values."""
-        return ops.cast(self.decoder(z, training=training), "float32")
+        """Latent codes -> pre-sigmoid pixel values (the mean head)."""
+        return self.decoder_outputs(z, training=training)[0]
 
     def decode(self, z, training: bool = False):
         """Latent codes -> images in [0, 1] (the mean of p(x|z))."""
@@ -224,7 +251,7 @@ class VAE(keras.Model):
     def sample(self, n: int, seed: int | None = None):
         """Draw ``n`` images: z ~ N(0, I), then decode."""
         gen = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
-        z = keras.random.normal((n, self.latent_dim), seed=gen)
+        z = keras.random.normal((n, self.latent_dim), seed=gen)  # flat; decode shapes a map
         return self.decode(z)
 
     def reconstruct(self, x):
@@ -236,30 +263,19 @@ class VAE(keras.Model):
         """One pass of the VAE: encode, draw ``z`` from q(z|x), decode.
 
         Returns a dict with ``z_mean``, ``z_log_var``, ``z`` (the sample) and
-        ``logits`` (the decoder's pre-sigmoid output at ``z``): what
-        :meth:`compute_loss` needs. For the deterministic reconstruction use
-        :meth:`reconstruct`.
+        ``logits`` (the decoder's pre-sigmoid output at ``z``), plus ``log_scale``
+        for a per-pixel scale: what :meth:`compute_loss` needs. For the
+        deterministic reconstruction use :meth:`reconstruct`.
         """
         z_mean, z_log_var = self.encode(x, training=training)
         z = self.reparameterize(z_mean, z_log_var)
-        logits = self.decode_logits(z, training=training)
-        return {"z_mean": z_mean, "z_log_var": z_log_var, "z": z, "logits": logits}
+        logits, log_scale = self.decoder_outputs(z, training=training)
+        out = {"z_mean": z_mean, "z_log_var": z_log_var, "z": z, "logits": logits}
+        if log_scale is not None:
+            out["log_scale"] = log_scale
+        return out
 
     # --------------------------------------------------------------- losses
-    def reconstruction_nll(self, x, logits):
-        """-log p(x|z) per image, for decoder ``logits``."""
-        if self.likelihood == "bernoulli":
-            return losses.bernoulli_nll(x, logits)
-        if self.likelihood == "discretized_logistic":
-            return losses.discretized_logistic_nll(x, ops.sigmoid(logits), self.pixel_log_scale())
-        return losses.gaussian_nll(x, ops.sigmoid(logits), self.sigma)
-
-    def pixel_log_scale(self):
-        """The discretized logistic's learned log scale per channel (floored at -7)."""
-        if self.log_scale is None:
-            raise ValueError(f"a {self.likelihood!r} likelihood has no learned pixel scale")
-        return ops.maximum(ops.cast(self.log_scale, "float32"), MIN_LOG_SCALE)
-
     def kl_weight(self):
         """The KL weight in force, as a tensor (the ``beta`` variable)."""
         return ops.convert_to_tensor(self._beta_var, "float32")
@@ -285,7 +301,8 @@ class VAE(keras.Model):
         (KL of each latent dimension, shape ``(latent,)``), ``kl_loss`` (their sum)
         and ``loss``: reconstruction + beta * :meth:`kl_penalty`, what training minimizes.
         """
-        reconstruction = ops.mean(self.reconstruction_nll(x, outputs["logits"]))
+        nll = self.reconstruction_nll(x, outputs["logits"], outputs.get("log_scale"))
+        reconstruction = ops.mean(nll)
         kl_per_dim = ops.mean(
             losses.gaussian_kl_per_dim(outputs["z_mean"], outputs["z_log_var"]), axis=0
         )
@@ -385,46 +402,6 @@ class VAE(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def importance_weighted_log_likelihood(
-        self,
-        x,
-        num_samples: int = 1000,
-        chunk_size: int = 100,
-        batch_size: int | None = None,
-        seed: int | None = None,
-    ):
-        """log p(x) per image, estimated with ``num_samples`` importance samples (IWAE bound).
-
-        Args:
-            x: images, e.g. a whole binarized test set.
-            num_samples: k; the bound tightens towards log p(x) as k grows.
-            chunk_size: importance samples drawn at a time.
-            batch_size: images scored at a time (default: all at once); memory
-                grows with ``batch_size * chunk_size`` decoded images.
-            seed: makes the estimate reproducible; batch ``x[i:i + batch_size]``
-                uses ``seed + i``.
-
-        Returns:
-            A float32 tensor of shape ``(len(x),)``, log p(x) in nats.
-        """
-        x = ops.convert_to_tensor(x, "float32")
-        n = int(x.shape[0])
-        step = n if batch_size is None else batch_size
-        if step < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
-        parts = [
-            losses.importance_weighted_log_likelihood(
-                x[start : start + step],
-                encode=self.encode,
-                decode_nll=lambda xs, z: self.reconstruction_nll(xs, self.decode_logits(z)),
-                num_samples=num_samples,
-                chunk_size=chunk_size,
-                seed=None if seed is None else seed + start,
-            )
-            for start in range(0, n, step)
-        ]
-        return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=0)
-
     # ---------------------------------------------------------- serialization
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -438,6 +415,7 @@ class VAE(keras.Model):
                 "free_bits": self._init["free_bits"],
                 "kl_capacity": self._init["kl_capacity"],
                 "seed": self.seed,
+                "scale": self.scale,
             }
         )
         return config
@@ -451,13 +429,19 @@ class VAE(keras.Model):
 
     def load_own_variables(self, store) -> None:
         """Load the VAE's own variables; files saved before the KL weight was a
-        variable hold only the trainable ones (the pixel scale), which load alone."""
+        variable hold only the trainable ones (the pixel scale), which load alone.
+
+        A pixel scale saved below the floor (possible before the floor was a
+        constraint, when ``maximum(s, -7)`` was applied in the loss) loads as the
+        floor: the value that model used, so its numbers stay the same."""
         trainable = self._trainable_variables
         if len(store.keys()) == len(trainable) < len(trainable + self._non_trainable_variables):
             for i, variable in enumerate(trainable):
                 variable.assign(store[f"{i}"])
-            return
-        super().load_own_variables(store)
+        else:
+            super().load_own_variables(store)
+        if self.log_scale is not None:
+            self.log_scale.assign(self.log_scale.constraint(self.log_scale))
 
 
 def build_vae(
@@ -469,6 +453,7 @@ def build_vae(
     seed: int | None = None,
     free_bits: float = 0.0,
     kl_capacity: float | None = None,
+    scale: str | None = None,
 ) -> VAE:
     """Build a :class:`VAE` from an architecture definition (the one public entry point).
 
@@ -488,4 +473,5 @@ def build_vae(
         seed=seed,
         free_bits=free_bits,
         kl_capacity=kl_capacity,
+        scale=scale,
     )

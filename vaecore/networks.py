@@ -5,6 +5,19 @@ functional ``keras.Model``, built on creation, with layer names that do not depe
 on how many models the session built before (the book prints layer tables).
 :class:`vaecore.models.VAE` puts an encoder and a decoder together; the dicts are
 described in :mod:`vaecore.arch`.
+
+Two options beyond the plain VAE:
+
+* a **latent map** (``"latent": (h, w, c)`` in a conv dict): the encoder's last
+  feature map goes through two 3x3 convolutions to ``z_mean`` and ``z_log_var``
+  maps, and the decoder's transposed convolutions start from the ``(h, w, c)``
+  code itself, with no dense layer on either side (a fully convolutional VAE);
+* a **per-pixel scale head** (``pixel_scale=True``): the decoder gets a second
+  output, the raw log scale of every pixel (a 3x3 convolution beside ``logits``
+  for conv decoders, a dense layer and reshape for dense ones; named in
+  :data:`SCALE_HEAD_LAYERS`, so the in-page export can leave it out). Its kernel
+  starts at zero and its bias at ``scale_bias``, so every pixel starts at the
+  same scale.
 """
 
 from __future__ import annotations
@@ -16,18 +29,46 @@ import keras
 import numpy as np
 from keras import layers
 
-from vaecore.arch import is_conv
+from vaecore.arch import is_conv, is_spatial
+
+#: The layers of the per-pixel scale head (left out of the in-page decoder, which shows the mean).
+SCALE_HEAD_LAYERS = ("log_scale_dense", "log_scale")
 
 
-def build_networks(arch: Mapping[str, Any]) -> tuple[keras.Model, keras.Model]:
+def build_networks(
+    arch: Mapping[str, Any], pixel_scale: bool = False, scale_bias: float = 0.0
+) -> tuple[keras.Model, keras.Model]:
     """``(encoder, decoder)`` for a normalized arch dict (dense or conv).
 
-    The encoder maps images to ``[z_mean, z_log_var]``; the decoder maps codes to
-    pre-sigmoid pixel values of the input's shape.
+    The encoder maps images to ``[z_mean, z_log_var]`` (vectors, or maps for a
+    latent map); the decoder maps codes to pre-sigmoid pixel values of the input's
+    shape, and with ``pixel_scale`` also to a raw log scale per pixel
+    (``[logits, raw_log_scale]``).
     """
+    if is_spatial(arch):
+        return _conv_encoder(arch), _map_decoder(arch, pixel_scale, scale_bias)
     if is_conv(arch):
-        return _conv_encoder(arch), _conv_decoder(arch)
-    return _dense_encoder(arch), _dense_decoder(arch)
+        return _conv_encoder(arch), _conv_decoder(arch, pixel_scale, scale_bias)
+    return _dense_encoder(arch), _dense_decoder(arch, pixel_scale, scale_bias)
+
+
+def _scale_initializers(scale_bias: float) -> dict[str, Any]:
+    return {
+        "kernel_initializer": "zeros",
+        "bias_initializer": keras.initializers.Constant(float(scale_bias)),
+    }
+
+
+def _conv_outputs(
+    h, channels: int, pixel_scale: bool, scale_bias: float
+) -> Any:
+    logits = layers.Conv2D(channels, 3, padding="same", name="logits")(h)
+    if not pixel_scale:
+        return logits
+    raw = layers.Conv2D(
+        channels, 3, padding="same", name="log_scale", **_scale_initializers(scale_bias)
+    )(h)
+    return [logits, raw]
 
 
 def _dense_encoder(arch: Mapping[str, Any]) -> keras.Model:
@@ -40,14 +81,20 @@ def _dense_encoder(arch: Mapping[str, Any]) -> keras.Model:
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
-def _dense_decoder(arch: Mapping[str, Any]) -> keras.Model:
+def _dense_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float) -> keras.Model:
     latent = keras.Input(shape=(arch["latent"],), name="z")
     h = latent
     for i, units in enumerate(reversed(arch["hidden"])):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
-    h = layers.Dense(int(np.prod(arch["input"])), name="pixel_logits")(h)
-    logits = layers.Reshape(arch["input"], name="logits")(h)
-    return keras.Model(latent, logits, name="decoder")
+    size = int(np.prod(arch["input"]))
+    logits = layers.Reshape(arch["input"], name="logits")(
+        layers.Dense(size, name="pixel_logits")(h)
+    )
+    if not pixel_scale:
+        return keras.Model(latent, logits, name="decoder")
+    raw = layers.Dense(size, name="log_scale_dense", **_scale_initializers(scale_bias))(h)
+    raw = layers.Reshape(arch["input"], name="log_scale")(raw)
+    return keras.Model(latent, [logits, raw], name="decoder")
 
 
 def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
@@ -58,6 +105,11 @@ def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
         if arch["batch_norm"]:
             h = layers.BatchNormalization(name=f"bn_{i}")(h)
         h = layers.Activation(arch["activation"], name=f"act_{i}")(h)
+    if is_spatial(arch):  # a latent map: two 3x3 convolutions, no dense layer
+        channels = arch["latent"][-1]
+        z_mean = layers.Conv2D(channels, 3, padding="same", name="z_mean")(h)
+        z_log_var = layers.Conv2D(channels, 3, padding="same", name="z_log_var")(h)
+        return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
     h = layers.Flatten(name="flatten")(h)
     for i, units in enumerate(arch["hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
@@ -66,7 +118,24 @@ def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
-def _conv_decoder(arch: Mapping[str, Any]) -> keras.Model:
+def _deconv_stack(h, arch: Mapping[str, Any]):
+    for i, (filters, kernel, strides) in enumerate(arch["decode"]):
+        h = layers.Conv2DTranspose(filters, kernel, strides, padding="same", name=f"deconv_{i}")(h)
+        if arch["batch_norm"]:
+            h = layers.BatchNormalization(name=f"bn_{i}")(h)
+        h = layers.Activation(arch["activation"], name=f"act_{i}")(h)
+    return h
+
+
+def _map_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float) -> keras.Model:
+    """The decoder of a latent map: transposed convolutions straight from the ``(h, w, c)`` code."""
+    latent = keras.Input(shape=tuple(arch["latent"]), name="z")
+    h = _deconv_stack(latent, arch)
+    outputs = _conv_outputs(h, arch["input"][-1], pixel_scale, scale_bias)
+    return keras.Model(latent, outputs, name="decoder")
+
+
+def _conv_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float) -> keras.Model:
     height, width, channels = arch["input"]
     for _, _, (sh, sw) in arch["decode"]:
         height, width = height // sh, width // sw
@@ -79,10 +148,6 @@ def _conv_decoder(arch: Mapping[str, Any]) -> keras.Model:
         h
     )
     h = layers.Reshape((height, width, first_filters), name="reshape")(h)
-    for i, (filters, kernel, strides) in enumerate(arch["decode"]):
-        h = layers.Conv2DTranspose(filters, kernel, strides, padding="same", name=f"deconv_{i}")(h)
-        if arch["batch_norm"]:
-            h = layers.BatchNormalization(name=f"bn_{i}")(h)
-        h = layers.Activation(arch["activation"], name=f"act_{i}")(h)
-    logits = layers.Conv2D(channels, 3, padding="same", name="logits")(h)
-    return keras.Model(latent, logits, name="decoder")
+    h = _deconv_stack(h, arch)
+    outputs = _conv_outputs(h, channels, pixel_scale, scale_bias)
+    return keras.Model(latent, outputs, name="decoder")
