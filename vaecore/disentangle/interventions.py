@@ -108,7 +108,10 @@ def factor_vae_score(
 
     1 when each factor has a dimension that is constant exactly when the factor is;
     ``1/K`` (chance) for codes that ignore the factors. Invariant to permuting and
-    rescaling the code dimensions (step 1 divides the scale out). Cost: ``batch_size *
+    rescaling the code dimensions (step 1 divides the scale out). Not to rotations, but
+    not strongly either: a rotated code keeps the score as long as each factor still has
+    its own least-variable dimension (a 45-degree turn of two factors, which ties them,
+    costs those two factors half their votes). Cost: ``batch_size *
     (num_train + num_eval) + num_variance_estimate`` encoded images (970,000 at the
     defaults, which are disentanglement_lib's; a CPU run would use fewer).
 
