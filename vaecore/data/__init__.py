@@ -14,7 +14,8 @@ downloads are read as they are; archives are unpacked once into
 
 Modules: :mod:`.load` (``load_dataset``), :mod:`.registry` (names and info),
 :mod:`.arrays` (MNIST, Fashion-MNIST, CIFAR-10), :mod:`.named` (Caltech-101,
-Stanford Dogs, Pokémon, CelebA), :mod:`.sources` (folder, path list, CSV, split
+Stanford Dogs, Pokémon, CelebA), :mod:`.dsprites` (dSprites, generated, with its
+factors), :mod:`.sources` (folder, path list, CSV, split
 rule), :mod:`.locate` (search and download), :mod:`.archives` (unpack once),
 :mod:`.validate` (bad-file scan), :mod:`.images` (channels, alpha and resizing in the
 graph, with :func:`vaecore.images.decode_bytes`, the decoder the toolbox shares),

@@ -244,12 +244,14 @@ def build_cache(path: str | os.PathLike | None = None) -> Path:
 def dsprites_images(index: Any = None, *, cache: bool | None = None) -> np.ndarray:
     """Images ``(n, 64, 64)`` uint8 in {0, 1} at flat ``index`` (default: all 737,280: 3 GB).
 
-    Read from the packed cache when it exists. Otherwise ``index=None`` (or
-    ``cache=True``) builds the cache first; a subset is rendered directly
-    (``cache=False`` always renders, never touching the cache).
+    Read from the packed cache when it exists. Otherwise a request for more than a
+    quarter of the grid (``index=None`` included), or ``cache=True``, builds the cache
+    first (about 30 s, once); a smaller subset is rendered directly. ``cache=False``
+    always renders, never touching the cache.
     """
     found = _find_cache() if cache is not False else None
-    if found is None and cache is not False and (cache or index is None):
+    large = index is None or np.size(index) > NUM_IMAGES // 4
+    if found is None and cache is not False and (cache or large):
         found = build_cache()
     if found is None:
         index = np.arange(NUM_IMAGES) if index is None else index
@@ -347,7 +349,10 @@ def load_dsprites(
 ) -> DSprites:
     """dSprites as NumPy arrays with the factor table (see :func:`select` for ``subset``).
 
-    Without ``subset`` the whole split is unpacked (the full grid: 3 GB of images).
+    Without ``subset`` the whole split is unpacked (the full grid: 3 GB of images;
+    ``load_dataset`` then holds it twice for a while, as TensorFlow copies it into the
+    pipeline). The metrics of :mod:`vaecore.disentangle` want ``split="all"``;
+    ``load_dataset``'s default is ``"train"`` (90 %, :func:`split_mask`).
     """
     index = select(split, subset, subset_seed=subset_seed, test_fraction=test_fraction)
     classes = factor_classes(index)
