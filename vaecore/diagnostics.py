@@ -10,6 +10,14 @@ Every chapter reports the same numbers the same way, so they live here:
   uses (:func:`top_kl_dims` picks them for explorers and traversals).
 * :func:`unit_activity` / :func:`active_units`: Burda et al.'s activity
   ``Cov_x(E_q[z_j | x])``; a unit is *active* above 0.01.
+* :func:`kl_per_unit_map` / :func:`active_units_per_channel`: the same for a latent
+  map ``(h, w, c)``, shaped as the map and counted per channel (a flat code's unit
+  ``j`` is ``np.unravel_index(j, model.latent_shape)``).
+* :func:`bits_per_dim_is_exact`: whether a likelihood's bits per dimension are an
+  exact code length for given images (what :func:`evaluate` reports beside them).
+
+:func:`evaluate` is the one evaluation path: the command line's ``vaecore evaluate``
+should call it too.
 
 Images are an array or tensor ``(N, H, W, C)`` in [0, 1], or a ``tf.data``
 pipeline of such batches (``(x, y)`` batches are fine; labels are ignored).
@@ -96,6 +104,54 @@ def active_units(
     return int((unit_activity(model, images, batch_size) > threshold).sum())
 
 
+def kl_per_unit_map(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
+    """:func:`kl_per_dimension` in the shape of one code, ``model.latent_shape`` (a map: ``(h, w, c)``)."""
+    return kl_per_dimension(model, images, batch_size).reshape(model.latent_shape)
+
+
+def active_units_per_channel(
+    model: Any, images: Any, threshold: float = ACTIVITY_THRESHOLD, batch_size: int = 256
+) -> np.ndarray:
+    """For a latent map, how many units of each channel are active: shape ``(c,)``.
+
+    ``.sum()`` is :func:`active_units`. A flat code counts as one channel of
+    ``latent_dim`` units.
+    """
+    active = unit_activity(model, images, batch_size) > threshold
+    shape = tuple(model.latent_shape)
+    if len(shape) == 1:
+        return np.array([active.sum()])
+    return active.reshape(-1, shape[-1]).sum(axis=0)  # (h * w, c): units of each channel
+
+
+def bits_per_dim_is_exact(likelihood: str, images: np.ndarray) -> tuple[bool, str]:
+    """Whether ``likelihood``'s bits/dim on ``images`` are an exact code length, and why.
+
+    Exact: the discretized logistic on images on the k/255 grid (8-bit data), or
+    the Bernoulli on binary images. A discretized logistic scores an off-grid value
+    as the 8-bit bin it falls in, so its bits are then those of the rounded images;
+    a Gaussian is a density of continuous values (its bits/dim + log2(255) are the
+    bits of a density on [0, 255], a consistency check, not a code length).
+    """
+    if likelihood == "discretized_logistic":
+        if losses.is_on_grid(images):
+            return True, "discretized logistic on 8-bit images: an exact code length"
+        return False, (
+            "the images are not on the k/255 grid (resized, padded, augmented or 16-bit?): "
+            "the discretized logistic scored each value as its nearest 8-bit level, so these "
+            "are the bits of the rounded images; quantize after the last resampling step "
+            "(vaecore.losses.quantize_to_grid)"
+        )
+    if likelihood == "bernoulli":
+        if bool(np.isin(images, (0.0, 1.0)).all()):
+            return True, "bernoulli on binary images: an exact code length"
+        return False, "bernoulli on grey values: cross-entropy, not a code length (binarize)"
+    return False, (
+        f"a {likelihood} likelihood is a density of continuous values, not a code length "
+        "(+ log2(255) gives the bits of a density on [0, 255], a consistency check only)"
+    )
+
+
 def evaluate(
     model: Any,
     images: Any,
@@ -111,7 +167,9 @@ def evaluate(
     importance-weighted estimate of -log p(x) with ``num_samples`` samples, a
     tighter bound than -ELBO), ``nll_stderr`` (its standard error over
     images), ``bits_per_dim`` (``nll`` in bits per pixel value),
-    ``elbo_bits_per_dim``, ``active_units``, ``num_images`` and ``num_samples``.
+    ``elbo_bits_per_dim``, ``active_units``, ``num_images`` and ``num_samples``,
+    and ``bits_per_dim_exact`` / ``bits_per_dim_note`` (see
+    :func:`bits_per_dim_is_exact`: whether those bits are an exact code length).
 
     Bits per dimension are comparable with published numbers only when the
     likelihood is a probability of the stored pixel values: the
@@ -136,7 +194,7 @@ def evaluate(
         mean, log_var = model.encode(batch)
         eps = np.random.default_rng(terms_seed).standard_normal(np.shape(mean)).astype(np.float32)
         z = mean + ops.exp(0.5 * log_var) * eps
-        reconstruction.append(np.asarray(model.reconstruction_nll(batch, model.decode_logits(z))))
+        reconstruction.append(np.asarray(model.nll_given_z(batch, z)))
         kl.append(np.asarray(losses.gaussian_kl(mean, log_var)))
         log_px.append(
             np.asarray(
@@ -152,6 +210,7 @@ def evaluate(
     )
     elbo = -(reconstruction_nll + kl_term)
     to_bits = 1.0 / (dims * math.log(2.0))
+    exact, note = bits_per_dim_is_exact(model.likelihood, x)
     return {
         "elbo": float(elbo.mean()),
         "reconstruction_nll": float(reconstruction_nll.mean()),
@@ -163,4 +222,6 @@ def evaluate(
         "active_units": active_units(model, x),
         "num_images": int(len(x)),
         "num_samples": int(num_samples),
+        "bits_per_dim_exact": exact,
+        "bits_per_dim_note": note,
     }
