@@ -28,7 +28,7 @@ Represent = Callable[[np.ndarray], np.ndarray]
 
 
 def representation(
-    model: Any, images: Callable[[np.ndarray], Any] | None = None, *, batch_size: int = 256
+    model: Any, images: Callable[[np.ndarray], Any] | None = None, *, batch_size: int = 1024
 ) -> Represent:
     """A function factor classes ``(n, K)`` -> codes ``(n, D)`` (float64 NumPy).
 
