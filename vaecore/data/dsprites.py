@@ -37,6 +37,14 @@ edge rule are not published; ours is the fit above. The animation shows only the
 heart moving, so the position rule is checked on the heart alone. Everything else
 (factor values, order, count, binary uint8 pixels) is the original's.
 
+**Symmetries, kept as in the original.** Orientation 39 (2 pi) renders exactly as
+orientation 0 for every shape. The square's 90-degree and the ellipse's 180-degree
+symmetry fall between grid steps (9.75 and 19.5 steps of 2 pi / 39), so no other
+orientations coincide exactly, but nearly: the square at orientation 10 differs from
+orientation 0 by about 10 edge pixels, the ellipse at 19 or 20 by about 20, where a
+turn of 5 steps changes over 100. A model cannot tell these apart, which caps what any
+code can say about orientation for those two shapes.
+
 **Memory.** All 737,280 images are 3 GB as uint8, so they are never all unpacked by
 default. :func:`dsprites_images` renders just the images asked for (about 0.1 ms per
 image), or, on first use of the whole grid (``index=None``), renders everything once
