@@ -44,7 +44,8 @@ def load_dataset(
 
     Elements are ``images`` of shape ``(B, H, W, C)``, or ``(images, labels)`` with
     ``labels=True`` (int32 class indices ``(B,)``; for ``celeba``, the 40
-    attributes as 0/1 ``(B, 40)``, also asked for with ``attributes=True``).
+    attributes as 0/1 ``(B, 40)``, also asked for with ``attributes=True``; for
+    ``dsprites``, the 5 factor classes ``(B, 5)``).
     ``batch_size=None`` yields single examples.
 
     Args:
