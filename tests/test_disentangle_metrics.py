@@ -260,3 +260,32 @@ def test_metrics_on_dsprites_with_hand_made_codes():
     np.testing.assert_array_equal(np.argmax(mi, axis=1), [3, 4, 1])  # posX, posY, scale
     gaps = dis.mig_per_factor(codes, data.classes)
     assert gaps[3] > 0.5 and gaps[4] > 0.5 and gaps[2] < 0.1  # orientation is in none of them
+
+
+def test_scores_from_a_table_of_encoded_examples(factors):
+    """codes + factors= draws batches from the rows that share the fixed factor's value."""
+    ideal = dis.factor_vae_score(
+        factors * 3.0, factors=factors, num_variance_estimate=2000, **SMALL
+    )
+    assert ideal["eval_accuracy"] == 1.0 and ideal["votes"].shape == (K, K)
+    chance = dis.factor_vae_score(noise(), factors=factors, num_variance_estimate=2000, **SMALL)
+    assert abs(chance["eval_accuracy"] - 1 / K) < 0.08
+    turned = dis.factor_vae_score(
+        turned_45(factors), factors=factors, num_variance_estimate=2000, **SMALL
+    )
+    assert turned["eval_accuracy"] == pytest.approx(0.75, abs=0.06)
+    assert dis.beta_vae_score(factors, factors=factors, **SMALL)["eval_accuracy"] > 0.97
+    assert (
+        abs(dis.beta_vae_score(noise(), factors=factors, **SMALL)["eval_accuracy"] - 1 / K) < 0.08
+    )
+    with_constant = np.column_stack([np.zeros(N), factors[:, :2]])
+    result = dis.factor_vae_score(
+        factors[:, :2],
+        factors=with_constant,
+        num_train=200,
+        num_eval=100,
+        num_variance_estimate=500,
+    )
+    assert result["votes"][:, 0].sum() == 0 and result["eval_accuracy"] == 1.0
+    with pytest.raises(ValueError, match="either"):
+        dis.factor_vae_score(factors, factors=factors, images=lambda c: c)

@@ -12,8 +12,15 @@ generative process, given as
   :func:`vaecore.data.dsprites.model_inputs`), the codes being the posterior means;
 
 and ``factor_sizes``, the number of classes of each factor (dSprites:
-``(3, 6, 40, 32, 32)``). Factors with a single class are never chosen. Codes can be
-constructed from the factors directly, so the scores are testable without a model.
+``(3, 6, 40, 32, 32)``); or
+
+* already encoded examples: ``codes`` ``(n, D)`` as the first argument with their
+  ``factors=`` ``(n, K)``. "Factor k fixed" then draws among the rows that share a value
+  of factor k, so encode a sample that holds many rows per value (e.g. 50,000 random
+  dSprites images): the cheap way on a CPU, one encoding for all five metrics.
+
+Factors with a single class are never chosen. Codes can be constructed from the
+factors directly, so the scores are testable without a model.
 """
 
 from __future__ import annotations
@@ -60,21 +67,91 @@ def representation(
     return represent
 
 
-def _setup(
-    model, factor_sizes, images, seed
-) -> tuple[Represent, np.ndarray, np.ndarray, np.random.Generator]:
-    sizes = np.asarray(factor_sizes, dtype=np.int64).reshape(-1)
-    if (sizes < 1).any():
-        raise ValueError(f"factor_sizes must be positive, got {tuple(sizes)}")
-    varying = np.flatnonzero(sizes > 1)
-    if len(varying) < 2:
-        raise ValueError("need at least 2 factors with more than one value")
-    return representation(model, images), sizes, varying, np.random.default_rng(seed)
+class _Process:
+    """Where the scores' codes come from: a generative process, or a table of encoded examples.
 
+    * process: ``represent`` (factor classes -> codes) and ``sizes``; configurations are
+      drawn uniformly from the grid, one factor held fixed where asked.
+    * table: ``codes`` ``(n, D)`` with their ``factors`` ``(n, K)``; examples are drawn
+      from the table, and "factor k fixed at v" draws among the rows whose factor k is v
+      (the value itself drawn as the table's rows have it).
+    """
 
-def _sample(rng: np.random.Generator, sizes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Factor classes ``(*shape, K)`` drawn uniformly from the grid."""
-    return np.stack([rng.integers(0, s, shape) for s in sizes], axis=-1)
+    def __init__(self, model, factor_sizes, images, factors, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        if factors is not None:
+            if images is not None:
+                raise ValueError("pass either images= (with a model) or factors= (with codes)")
+            self.codes = np.asarray(model, dtype=np.float64)
+            self.factors = np.asarray(factors)
+            if (
+                self.codes.ndim != 2
+                or self.factors.ndim != 2
+                or len(self.codes) != len(self.factors)
+            ):
+                raise ValueError("codes must be (n, D) and factors (n, K) with the same n")
+            self.sizes = np.array([len(np.unique(col)) for col in self.factors.T], dtype=np.int64)
+            self.order = [np.argsort(col, kind="stable") for col in self.factors.T]
+            self.sorted = [col[o] for col, o in zip(self.factors.T, self.order, strict=True)]
+        else:
+            if factor_sizes is None:
+                raise ValueError("factor_sizes is needed unless codes come with factors=")
+            self.codes = None
+            self.represent = representation(model, images)
+            self.sizes = np.asarray(factor_sizes, dtype=np.int64).reshape(-1)
+            if (self.sizes < 1).any():
+                raise ValueError(f"factor_sizes must be positive, got {tuple(self.sizes)}")
+        self.varying = np.flatnonzero(self.sizes > 1)
+        if len(self.varying) < 2:
+            raise ValueError("need at least 2 factors with more than one value")
+
+    def _grid(self, shape: tuple[int, ...]) -> np.ndarray:
+        return np.stack([self.rng.integers(0, s, shape) for s in self.sizes], axis=-1)
+
+    def _encode(self, classes: np.ndarray) -> np.ndarray:
+        flat = self.represent(classes.reshape(-1, len(self.sizes)))
+        return flat.reshape(*classes.shape[:-1], -1)
+
+    def _same(self, k: np.ndarray, rows: np.ndarray, batch: int) -> np.ndarray:
+        """Row indices ``(len(k), batch)``: rows whose factor ``k[i]`` equals that of ``rows[i]``."""
+        out = np.empty((len(k), batch), dtype=np.int64)
+        for f in np.unique(k):
+            sel = np.flatnonzero(k == f)
+            value = self.factors[rows[sel], f]
+            lo = np.searchsorted(self.sorted[f], value, side="left")
+            hi = np.searchsorted(self.sorted[f], value, side="right")
+            pick = lo[:, None] + (self.rng.random((len(sel), batch)) * (hi - lo)[:, None]).astype(
+                np.int64
+            )
+            out[sel] = self.order[f][pick]
+        return out
+
+    def random(self, n: int) -> np.ndarray:
+        """Codes of ``n`` random examples."""
+        if self.codes is not None:
+            return self.codes[self.rng.integers(0, len(self.codes), n)]
+        return self._encode(self._grid((n,)))
+
+    def fixed(self, k: np.ndarray, batch: int) -> np.ndarray:
+        """Codes ``(len(k), batch, D)``: batch ``i`` shares one random value of factor ``k[i]``."""
+        if self.codes is not None:
+            seeds = self.rng.integers(0, len(self.codes), len(k))
+            return self.codes[self._same(k, seeds, batch)]
+        classes = self._grid((len(k), batch))
+        values = np.array([self.rng.integers(0, self.sizes[f]) for f in k])
+        classes[np.arange(len(k)), :, k] = values[:, None]
+        return self._encode(classes)
+
+    def pairs(self, k: np.ndarray, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        """Codes of ``batch`` pairs per entry of ``k``, the two of a pair sharing factor ``k[i]``."""
+        if self.codes is not None:
+            first = self.rng.integers(0, len(self.codes), (len(k), batch))
+            second = np.stack([self._same(k, first[:, j], 1)[:, 0] for j in range(batch)], axis=1)
+            return self.codes[first], self.codes[second]
+        first, second = self._grid((len(k), batch)), self._grid((len(k), batch))
+        second[np.arange(len(k)), :, k] = first[np.arange(len(k)), :, k]
+        both = self._encode(np.concatenate([first, second], axis=1))
+        return both[:, :batch], both[:, batch:]
 
 
 def _chunks(total: int, batch_size: int, images_per_chunk: int = 8192) -> list[int]:
@@ -84,9 +161,10 @@ def _chunks(total: int, batch_size: int, images_per_chunk: int = 8192) -> list[i
 
 def factor_vae_score(
     model: Any,
-    factor_sizes: Sequence[int],
+    factor_sizes: Sequence[int] | None = None,
     images: Callable[[np.ndarray], Any] | None = None,
     *,
+    factors: Any = None,
     batch_size: int = 64,
     num_train: int = 10000,
     num_eval: int = 5000,
@@ -115,32 +193,34 @@ def factor_vae_score(
     (num_train + num_eval) + num_variance_estimate`` encoded images (970,000 at the
     defaults, which are disentanglement_lib's; a CPU run would use fewer).
 
+    Args:
+        model: a model or function with ``images``, a function of factor classes, or
+            codes ``(n, D)`` with ``factors=`` (see the module docstring).
+        factor_sizes: classes per factor (not with ``factors=``).
+
     Returns:
         ``eval_accuracy``, ``train_accuracy``, ``num_active_dims`` and ``votes``
         (``(D, K)`` training vote counts).
     """
-    represent, sizes, varying, rng = _setup(model, factor_sizes, images, seed)
-    z = represent(_sample(rng, sizes, (num_variance_estimate,)))
+    process = _Process(model, factor_sizes, images, factors, seed)
+    z = process.random(num_variance_estimate)
     variances = z.var(axis=0, ddof=1)
     active = variances > active_threshold
+    width = len(process.sizes)
     if not active.any():
         return {
             "eval_accuracy": 0.0,
             "train_accuracy": 0.0,
             "num_active_dims": 0,
-            "votes": np.zeros((z.shape[1], len(sizes)), np.int64),
+            "votes": np.zeros((z.shape[1], width), np.int64),
         }
     scale = np.sqrt(np.where(active, variances, 1.0))
 
     def votes(count: int) -> np.ndarray:
-        table = np.zeros((z.shape[1], len(sizes)), dtype=np.int64)
+        table = np.zeros((z.shape[1], width), dtype=np.int64)
         for chunk in _chunks(count, batch_size):
-            k = rng.choice(varying, chunk)
-            classes = _sample(rng, sizes, (chunk, batch_size))
-            fixed = np.stack([rng.integers(0, sizes[f]) for f in k])
-            classes[np.arange(chunk), :, k] = fixed[:, None]
-            codes = represent(classes.reshape(-1, len(sizes))).reshape(chunk, batch_size, -1)
-            spread = (codes / scale).var(axis=1, ddof=1)
+            k = process.rng.choice(process.varying, chunk)
+            spread = (process.fixed(k, batch_size) / scale).var(axis=1, ddof=1)
             spread[:, ~active] = np.inf
             np.add.at(table, (np.argmin(spread, axis=1), k), 1)
         return table
@@ -178,9 +258,10 @@ def _softmax_regression(x: np.ndarray, y: np.ndarray, classes: int, l2: float) -
 
 def beta_vae_score(
     model: Any,
-    factor_sizes: Sequence[int],
+    factor_sizes: Sequence[int] | None = None,
     images: Callable[[np.ndarray], Any] | None = None,
     *,
+    factors: Any = None,
     batch_size: int = 64,
     num_train: int = 10000,
     num_eval: int = 5000,
@@ -204,22 +285,21 @@ def beta_vae_score(
     (the weakness Kim & Mnih's score addresses). Cost: ``2 * batch_size * (num_train +
     num_eval)`` encoded images.
 
+    Args: as :func:`factor_vae_score` (``model``, ``factor_sizes``, ``images`` or
+        ``factors``).
+
     Returns:
         ``eval_accuracy`` and ``train_accuracy``.
     """
-    represent, sizes, varying, rng = _setup(model, factor_sizes, images, seed)
+    process = _Process(model, factor_sizes, images, factors, seed)
 
     def points(count: int) -> tuple[np.ndarray, np.ndarray]:
         feats, targets = [], []
         for chunk in _chunks(count, 2 * batch_size):
-            k = rng.choice(varying, chunk)
-            first = _sample(rng, sizes, (chunk, batch_size))
-            second = _sample(rng, sizes, (chunk, batch_size))
-            second[np.arange(chunk), :, k] = first[np.arange(chunk), :, k]
-            both = np.concatenate([first, second], axis=1).reshape(-1, len(sizes))
-            codes = represent(both).reshape(chunk, 2 * batch_size, -1)
-            feats.append(np.abs(codes[:, :batch_size] - codes[:, batch_size:]).mean(axis=1))
-            targets.append(np.searchsorted(varying, k))
+            k = process.rng.choice(process.varying, chunk)
+            first, second = process.pairs(k, batch_size)
+            feats.append(np.abs(first - second).mean(axis=1))
+            targets.append(np.searchsorted(process.varying, k))
         return np.concatenate(feats), np.concatenate(targets)
 
     x_train, y_train = points(num_train)
@@ -227,7 +307,7 @@ def beta_vae_score(
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     x_train, x_eval = (x_train - mean) / std, (x_eval - mean) / std
-    w = _softmax_regression(x_train, y_train, len(varying), l2)
+    w = _softmax_regression(x_train, y_train, len(process.varying), l2)
 
     def accuracy(x: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(np.argmax(np.hstack([x, np.ones((len(x), 1))]) @ w, axis=1) == y))
