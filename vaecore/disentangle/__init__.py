@@ -9,8 +9,8 @@ literature's named metrics, each defined in its docstring with its paper:
 * :func:`dci` (Eastwood & Williams 2018), disentanglement, completeness, informativeness;
 * :func:`factor_vae_score` (Kim & Mnih 2018) and :func:`beta_vae_score` (Higgins et al.
   2017), which intervene on the generative process (fix one factor over a batch) and
-  so take an encoder and a factor-indexed image source, or a function from factors
-  to codes.
+  so take an encoder and a factor-indexed image source, a function from factors
+  to codes, or a table of encoded examples with their factors (``factors=``).
 
 ``mig``, ``sap`` and ``dci`` take codes ``(n, D)`` (e.g. posterior means) and factors
 ``(n, K)``. All five are NumPy (the two classifier-based scores use SciPy's L-BFGS);
