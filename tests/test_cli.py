@@ -489,3 +489,44 @@ def test_progress_bar_counts_batches_with_multi_step_calls_and_resumes():
         text = out.getvalue().replace("\r", "\n")
         lines = re.findall(r"^(epoch \d/3): loss", text, flags=re.M)  # not the bar's own lines
         assert lines == [f"epoch {e}/3" for e in range(initial + 1, 4)]
+
+
+def test_kl_schedule_flags_drive_the_logged_weight(workdir, capsys):
+    """40 images, batch 8: 5 steps an epoch; a cyclical schedule of 10 steps with R = 0.5
+    sets the weight (beta 2) to 0 at the start of epoch 1 and 2 at the start of epoch 2
+    (one train-function call per epoch, as steps_per_execution covers the epoch)."""
+    out = workdir / "cyclical"
+    args = train_args(
+        workdir, out, "--epochs", "2", "--quiet", "--beta", "2",
+        "--kl-schedule", "cyclical", "--kl-cycle-steps", "10", "--free-bits", "0.1",
+    )  # fmt: skip
+    assert main(args) == 0
+    history = read_history(out)
+    assert history["kl_weight"] == [pytest.approx(0.0), pytest.approx(2.0)]
+    fingerprint = json.loads((out / "fingerprint.json").read_text())
+    assert fingerprint["kl_schedule"]["kind"] == "cyclical"
+    assert fingerprint["model"]["config"]["free_bits"] == 0.1
+    # another schedule into the same folder is another run: refused, naming it
+    capsys.readouterr()
+    again = train_args(
+        workdir, out, "--epochs", "3", "--quiet", "--beta", "2",
+        "--kl-schedule", "cyclical", "--kl-cycle-steps", "20", "--free-bits", "0.1",
+    )  # fmt: skip
+    assert main(again) == 2
+    assert "kl_cycle_steps" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (["--kl-schedule", "cyclical"], "--kl-cycle-steps"),
+        (["--kl-schedule", "capacity", "--kl-capacity", "5"], "--kl-capacity-steps"),
+        (["--kl-schedule", "cyclical", "--kl-cycle-steps", "5", "--kl-warmup-steps", "3"],
+         "cannot be combined"),
+    ],
+)
+def test_kl_schedule_settings_are_checked_first(workdir, tmp_path, capsys, extra, words):
+    assert main(train_args(workdir, tmp_path / "bad", "--epochs", "1", *extra)) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()

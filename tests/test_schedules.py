@@ -98,3 +98,23 @@ def test_from_spec():
         from_spec({"kind": "warmup", "steps": 0})
     with pytest.raises(ValueError, match="cyclical"):
         from_spec({"kind": "cyclical", "cycle_steps": 5, "period": 3})
+
+
+def test_train_takes_a_schedule_and_fingerprints_it(tmp_path, images):
+    import vaecore
+    from vaecore.runs import RunFolderError
+
+    def model():
+        m = build_vae(DENSE, beta=1.0, seed=0)
+        m.compile(optimizer="adam", steps_per_execution=1)
+        return m
+
+    spec = {"kind": "warmup", "steps": 8}
+    history = vaecore.train(model(), images, 2, tmp_path, batch_size=8, verbose=0, kl_schedule=spec)
+    # epoch 1 of 8 steps: (1 + ... + 8) / 8 / 8; epoch 2 at beta
+    assert history["kl_weight"] == [pytest.approx(4.5 / 8), pytest.approx(1.0)]
+    with pytest.raises(RunFolderError, match="kl_schedule"):
+        vaecore.train(
+            model(), images, 3, tmp_path, batch_size=8, verbose=0,
+            kl_schedule={"kind": "warmup", "steps": 16},
+        )  # fmt: skip

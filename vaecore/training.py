@@ -213,7 +213,7 @@ class RunCheckpoint(keras.callbacks.Callback):
                 old.unlink()
 
 
-def model_fingerprint(model: keras.Model) -> dict[str, Any]:
+def model_fingerprint(model: keras.Model, kl_schedule=None) -> dict[str, Any]:
     """What decides a run, for ``fingerprint.json``: model and optimizer, by class and config.
 
     * ``model``: the class and ``get_config()``. For :class:`vaecore.VAE` these are
@@ -227,6 +227,8 @@ def model_fingerprint(model: keras.Model) -> dict[str, Any]:
       cannot take over the saved optimizer state, and another learning rate is
       another run (as ``vaecore train`` treats ``--lr``).
     * ``loss``: the compiled loss, where one was given (a VAE has its own).
+    * ``kl_schedule``: the settings of the KL schedule callback, where one is given
+      (another schedule trains another model).
 
     Left out on purpose: the number of epochs (a re-run may train on), the data
     (``train`` cannot identify a dataset; the command line compares its data
@@ -246,6 +248,8 @@ def model_fingerprint(model: keras.Model) -> dict[str, Any]:
             fingerprint["loss"] = keras.saving.serialize_keras_object(loss)
         except Exception:  # noqa: BLE001 - an unserializable loss: name it instead
             fingerprint["loss"] = getattr(loss, "__name__", type(loss).__name__)
+    if kl_schedule is not None:
+        fingerprint["kl_schedule"] = kl_schedule.get_config()
     return runs.jsonable(fingerprint)
 
 
@@ -284,6 +288,7 @@ def train(
     callbacks: Iterable[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
     overwrite: bool = False,
+    kl_schedule=None,
     **fit_kwargs,
 ) -> dict[str, list[float]]:
     """Fit ``model`` for ``epochs`` epochs, resumably, and return the whole history.
@@ -299,6 +304,9 @@ def train(
         verbose: passed to ``model.fit``.
         overwrite: if ``run_dir`` holds a run of another model or optimizer config,
             delete that run's files and start over, instead of refusing.
+        kl_schedule: a :class:`vaecore.schedules.KLSchedule` callback, or a dict such
+            as ``{"kind": "cyclical", "cycle_steps": 2000}`` for
+            :func:`vaecore.schedules.from_spec`; part of the run's fingerprint.
         **fit_kwargs: anything else for ``model.fit`` (e.g. ``steps_per_epoch``).
 
     Returns:
@@ -315,19 +323,25 @@ def train(
         raise ValueError("train() needs a compiled model: call model.compile(optimizer=...) first")
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    from vaecore.schedules import from_spec
+
+    schedule = from_spec(kl_schedule)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     files_dir, backup_dir = _worker_folders(run_dir, getattr(model, "distribute_strategy", None))
     chief = files_dir == run_dir
     with runs.run_lock(run_dir if chief else backup_dir):
         if chief:
-            runs.check_fingerprint(run_dir, model_fingerprint(model), overwrite=overwrite)
+            fingerprint = model_fingerprint(model, schedule)
+            runs.check_fingerprint(run_dir, fingerprint, overwrite=overwrite)
         ours = [
             EpochTimer(),  # first, so the history row gets its epoch_seconds
             StopOnNaN(run_dir),  # before the checkpoint: a diverged epoch is not saved
             EpochSeeds(),
             RunCheckpoint(files_dir, backup_dir),
         ]
+        if schedule is not None:
+            ours.insert(0, schedule)
         if isinstance(train_data, tf.data.Dataset):
             # A pipeline shuffles itself; Keras would only warn that shuffle=True is ignored.
             fit_kwargs.setdefault("shuffle", False)

@@ -75,6 +75,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     arch = resolve_arch(cfg["arch"], cfg["latent"])
     cfg["latent"] = arch["latent"]
     cfg["image_size"], cfg["channels"] = _image_size_for(arch, cfg["image_size"], cfg["channels"])
+    kl_schedule_spec(cfg)  # a schedule missing its settings is a one-line error now, not later
     if Path(cfg["arch"]).suffix.lower() == ".json":
         cfg["arch"] = str(Path(cfg["arch"]).resolve())
     for key in ("data_dir", "path"):
@@ -83,6 +84,40 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     out = cfg["out"] or Path("runs") / f"{cfg['dataset']}-{arch['name']}"
     cfg["out"] = str(Path(out).expanduser().resolve())
     return cfg, arch
+
+
+def kl_schedule_spec(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """The :func:`vaecore.schedules.from_spec` dict of the settings' KL schedule, or None.
+
+    ``constant`` is no schedule (``--kl-warmup-steps``, if any, is the model's own
+    warm-up); ``cyclical`` needs ``--kl-cycle-steps``; ``capacity`` needs
+    ``--kl-capacity`` and ``--kl-capacity-steps`` and uses ``--beta`` as gamma.
+    """
+    kind = cfg.get("kl_schedule") or "constant"
+    needs = {
+        "constant": [],
+        "cyclical": ["kl_cycle_steps"],
+        "capacity": ["kl_capacity", "kl_capacity_steps"],
+    }[kind]
+    missing = [k for k in needs if cfg.get(k) is None]
+    if missing:
+        flags = " and ".join("--" + k.replace("_", "-") for k in missing)
+        raise CliError(f"--kl-schedule {kind} needs {flags}")
+    if kind != "constant" and cfg.get("kl_warmup_steps"):
+        raise CliError(
+            f"--kl-warmup-steps is a schedule of its own; it cannot be combined with "
+            f"--kl-schedule {kind}"
+        )
+    if kind == "cyclical":
+        return {"kind": "cyclical", "cycle_steps": cfg["kl_cycle_steps"], "cycles": cfg["kl_cycles"]}
+    if kind == "capacity":
+        return {
+            "kind": "capacity",
+            "c_max": cfg["kl_capacity"],
+            "steps": cfg["kl_capacity_steps"],
+            "gamma": cfg["beta"],
+        }
+    return None
 
 
 def _check_dataset(cfg: dict[str, Any]) -> None:
@@ -144,7 +179,16 @@ def _image_size_for(
     return (height if height == width else [height, width]), arch_channels
 
 
-ADDED_KEY_DEFAULTS: dict[str, Any] = {"augment": False, "resize_mode": "stretch"}
+ADDED_KEY_DEFAULTS: dict[str, Any] = {
+    "augment": False,
+    "resize_mode": "stretch",
+    "kl_schedule": "constant",
+    "kl_cycle_steps": None,
+    "kl_cycles": None,
+    "kl_capacity": None,
+    "kl_capacity_steps": None,
+    "free_bits": 0.0,
+}
 
 
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

@@ -188,6 +188,34 @@ def _train_keys() -> dict[str, Key]:
         "kl_warmup_steps": Key(
             "nonneg_int", 0, "ramp the KL weight from 0 to beta over N steps", None, "N"
         ),
+        "kl_schedule": Key(
+            "choice",
+            "constant",
+            "how the KL weight moves: constant (beta, after any --kl-warmup-steps), cyclical "
+            "(Fu et al. 2019: --kl-cycle-steps, --kl-cycles) or capacity (Burgess et al. "
+            "2018: beta * |KL - C|, C rising to --kl-capacity nats over --kl-capacity-steps)",
+            ("constant", "cyclical", "capacity"),
+        ),
+        "kl_cycle_steps": Key(
+            "pos_int", None, "steps per cycle of --kl-schedule cyclical", None, "N"
+        ),
+        "kl_cycles": Key(
+            "pos_int", None, "cycles before beta holds (cyclical; default: cycle on)", None, "N"
+        ),
+        "kl_capacity": Key(
+            "nonneg_float", None, "the capacity C reached, in nats (--kl-schedule capacity)", None, "F"
+        ),
+        "kl_capacity_steps": Key(
+            "pos_int", None, "steps over which C rises from 0 (--kl-schedule capacity)", None, "N"
+        ),
+        "free_bits": Key(
+            "nonneg_float",
+            0.0,
+            "free bits (Kingma et al. 2016): nats per latent dimension below which the KL "
+            "is not penalized",
+            None,
+            "F",
+        ),
         "epochs": Key(
             "pos_int", 10, "total epochs (a re-run with more continues training)", None, "N"
         ),
@@ -227,6 +255,8 @@ _EPILOGS = {
   vaecore train --dataset cifar10 --arch cifar10_conv --likelihood discretized_logistic --out runs/cifar
   vaecore train --dataset folder --path my_photos/ --image-size 64 --arch my_arch.json --out runs/mine
   vaecore train --config run.yaml --epochs 50          # flags override the file's keys
+  vaecore train ... --beta 4 --kl-schedule cyclical --kl-cycle-steps 2000   # Fu et al. 2019
+  vaecore train ... --beta 1000 --kl-schedule capacity --kl-capacity 25 --kl-capacity-steps 100000
   vaecore train ... --strategy mirrored --batch-size 512   # all local GPUs; 512 is the global batch
 
 Run the same command again after a crash (or with a larger --epochs) and training

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from vaecore import runs
-from vaecore.cli.config import config_differences, load_split, resolve_train_config
+from vaecore.cli.config import (
+    config_differences,
+    kl_schedule_spec,
+    load_split,
+    resolve_train_config,
+)
 from vaecore.cli.flags import ARCH_FILE, CONFIG_FILE, SAMPLES_DIR, CliError, _one_line
 
 
@@ -60,6 +65,8 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
             kl_warmup_steps=cfg["kl_warmup_steps"],
             sigma=cfg["sigma"],
             seed=cfg["seed"],
+            free_bits=cfg.get("free_bits") or 0.0,
+            kl_capacity=0.0 if cfg.get("kl_schedule") == "capacity" else None,
         )
         model.compile(
             optimizer=keras.optimizers.Adam(cfg["lr"]),
@@ -67,7 +74,10 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
         )
     out = Path(cfg["out"])
     if chief:
-        runs.check_fingerprint(out, model_fingerprint(model), hint="--overwrite")
+        from vaecore.schedules import from_spec
+
+        schedule = from_spec(kl_schedule_spec(cfg))
+        runs.check_fingerprint(out, model_fingerprint(model, schedule), hint="--overwrite")
     record = {**cfg, "versions": versions(), "device": describe_devices(strategy)}
     record["replicas"] = strategy.num_replicas_in_sync
     if chief:
@@ -82,6 +92,7 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
         validation_data=test_ds,
         callbacks=_train_callbacks(cfg, steps, chief),
         verbose=0,
+        kl_schedule=kl_schedule_spec(cfg),
     )
     _say(cfg, _end_line(out, history))
     return 0
