@@ -260,6 +260,14 @@ def test_metrics_on_dsprites_with_hand_made_codes():
     np.testing.assert_array_equal(np.argmax(mi, axis=1), [3, 4, 1])  # posX, posY, scale
     gaps = dis.mig_per_factor(codes, data.classes)
     assert gaps[3] > 0.5 and gaps[4] > 0.5 and gaps[2] < 0.1  # orientation is in none of them
+    # the FactorVAE score from this table: the three dimensions are each the least variable
+    # when their factor is fixed; shape and orientation have no dimension of their own
+    codes = np.column_stack([codes, np.random.default_rng(9).normal(size=len(codes))])
+    result = dis.factor_vae_score(
+        codes, factors=data.classes, num_train=500, num_eval=300, num_variance_estimate=3000
+    )
+    np.testing.assert_array_equal(np.argmax(result["votes"][:3], axis=1), [3, 4, 1])
+    assert 0.55 < result["eval_accuracy"] < 0.85
 
 
 def test_scores_from_a_table_of_encoded_examples(factors):
