@@ -48,7 +48,7 @@ code can say about orientation for those two shapes.
 **Memory and speed** (measured on one shared CPU core). All 737,280 images are 3 GB as
 uint8, so they are never unpacked all at once unless asked for. :func:`dsprites_images`
 renders just the images asked for (0.03 ms an image in grid order, 0.09 ms in random
-order; 50,000 random ones in 1.6 s), or, on first use of more than a quarter of the
+order; a random subset of 50,000, rendered in grid order, 1.6 s), or, on first use of more than a quarter of the
 grid, renders all of it once (about 30 s) into a bit-packed cache (``np.packbits``:
 512 bytes an image, 377 MB) in ``<cache>/data/dsprites/`` (see :mod:`vaecore.config`;
 a copy in ``$VAECORE_DATA_DIR/dsprites/`` is read first), which later calls read by
