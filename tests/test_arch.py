@@ -174,3 +174,36 @@ def test_named_architectures_are_valid_and_copied():
         get_architecture("nope")
     with pytest.raises(ArchDefError, match="laten"):
         get_architecture("cifar10_conv", laten=3)
+
+
+MAP = {"input": (32, 32, 3), "latent": (8, 8, 8), "encode": [(32, 4, 2), (64, 4, 2)], "name": "cifar_map"}
+
+
+def test_a_latent_map_is_normalized_and_round_trips_through_json():
+    import json
+
+    from vaecore.arch import is_spatial, latent_shape, to_jsonable
+
+    arch = validate_arch_def(with_(MAP, latent=[8, 8, 8]))
+    assert arch["latent"] == (8, 8, 8) and arch["hidden"] == () and arch["decode_hidden"] == ()
+    assert is_spatial(arch) and latent_shape(arch) == (8, 8, 8)
+    assert not is_spatial(validate_arch_def(DENSE)) and latent_shape(validate_arch_def(DENSE)) == (2,)
+    assert validate_arch_def(json.loads(json.dumps(to_jsonable(arch)))) == arch
+
+
+@pytest.mark.parametrize(
+    "arch_def, field, words",
+    [
+        (with_(DENSE, latent=(4, 4, 2)), "'latent'", "needs a conv VAE"),
+        (with_(MAP, latent=(8, 8)), "'latent'", "(height, width, channels)"),
+        (with_(MAP, latent=(8, 0, 8)), "'latent'", "3 ints >= 1"),
+        (with_(MAP, latent=(4, 4, 8)), "'latent'", "encoder's last feature map is 8x8"),
+        (with_(MAP, hidden=[16]), "'hidden'", "must be empty"),
+        (with_(MAP, decode_hidden=[16]), "'decode_hidden'", "must be empty"),
+        (with_(MAP, decode=[(64, 4, 2)]), "'decode'", "takes the 8x8 latent map to 16x16"),
+    ],
+)
+def test_invalid_latent_maps_name_the_field(arch_def, field, words):
+    with pytest.raises(ArchDefError) as err:
+        validate_arch_def(arch_def)
+    assert field in str(err.value) and words in str(err.value)
