@@ -177,6 +177,21 @@ def test_packed_cache_is_read_in_the_order_asked(cache):
     assert ds.dsprites_images([7], cache=False).sum() < 64 * 64  # rendered, cache ignored
 
 
+def test_data_dir_is_where_a_cache_is_looked_for(cache, tmp_path):
+    own = tmp_path / "mine"
+    (own / "dsprites").mkdir(parents=True)
+    packed = np.lib.format.open_memmap(
+        own / "dsprites" / ds.CACHE_NAME, mode="w+", dtype=np.uint8, shape=(ds.NUM_IMAGES, 64, 8)
+    )
+    packed[3] = 255
+    packed.flush()
+    del packed
+    assert ds.dsprites_images([3], data_dir=own).sum() == 64 * 64
+    assert ds.dsprites_images([3]).sum() < 64 * 64  # not in the usual places: rendered
+    pipeline = load_dataset("dsprites", subset=[3], data_dir=own, batch_size=None)
+    assert float(next(iter(pipeline)).numpy().min()) == 1.0
+
+
 def test_a_subset_renders_without_writing_a_cache(cache):
     images = ds.dsprites_images([0, 1, 2])
     assert images.shape == (3, 64, 64)

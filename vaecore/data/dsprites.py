@@ -223,8 +223,10 @@ def cache_path() -> Path:
     return config.cache_dir() / "data" / "dsprites" / CACHE_NAME
 
 
-def _find_cache() -> Path | None:
-    for d in config.data_dirs():
+def _find_cache(data_dir: str | os.PathLike | None = None) -> Path | None:
+    """A packed cache in ``data_dir`` (only there, if given) or the data directories."""
+    dirs = [Path(data_dir).expanduser()] if data_dir is not None else config.data_dirs()
+    for d in dirs:
         path = d / "dsprites" / CACHE_NAME
         if path.is_file():
             return path
@@ -253,15 +255,19 @@ def build_cache(path: str | os.PathLike | None = None) -> Path:
     return path
 
 
-def dsprites_images(index: Any = None, *, cache: bool | None = None) -> np.ndarray:
+def dsprites_images(
+    index: Any = None, *, cache: bool | None = None, data_dir: str | os.PathLike | None = None
+) -> np.ndarray:
     """Images ``(n, 64, 64)`` uint8 in {0, 1} at flat ``index`` (default: all 737,280: 3 GB).
 
     Read from the packed cache when it exists. Otherwise a request for more than a
     quarter of the grid (``index=None`` included), or ``cache=True``, builds the cache
     first (about 30 s, once); a smaller subset is rendered directly. ``cache=False``
-    always renders, never touching the cache.
+    always renders, never touching the cache. ``data_dir``: look for a cache
+    (``<data_dir>/dsprites/dsprites_packed_v1.npy``) only there; a new one is still
+    written to :func:`cache_path`.
     """
-    found = _find_cache() if cache is not False else None
+    found = _find_cache(data_dir) if cache is not False else None
     large = index is None or np.size(index) > NUM_IMAGES // 4
     if found is None and cache is not False and (cache or large):
         found = build_cache()
@@ -358,6 +364,7 @@ def load_dsprites(
     subset_seed: int = 0,
     test_fraction: float = DEFAULT_TEST_FRACTION,
     cache: bool | None = None,
+    data_dir: str | os.PathLike | None = None,
 ) -> DSprites:
     """dSprites as NumPy arrays with the factor table (see :func:`select` for ``subset``).
 
@@ -369,7 +376,7 @@ def load_dsprites(
     index = select(split, subset, subset_seed=subset_seed, test_fraction=test_fraction)
     classes = factor_classes(index)
     full = len(index) == NUM_IMAGES
-    images = dsprites_images(None if full else index, cache=cache)
+    images = dsprites_images(None if full else index, cache=cache, data_dir=data_dir)
     return DSprites(images=images, classes=classes, values=factor_table(classes), index=index)
 
 
@@ -397,9 +404,16 @@ def dsprites_source(
     subset: Any = None,
     subset_seed: int = 0,
     test_fraction: float = DEFAULT_TEST_FRACTION,
+    data_dir: str | os.PathLike | None = None,
 ) -> FactorSource:
     """The registry's loader: images as uint8 0/255 ``(n, 64, 64, 1)``, labels the factor classes."""
-    data = load_dsprites(split, subset=subset, subset_seed=subset_seed, test_fraction=test_fraction)
+    data = load_dsprites(
+        split,
+        subset=subset,
+        subset_seed=subset_seed,
+        test_fraction=test_fraction,
+        data_dir=data_dir,
+    )
     images = data.images[..., None]
     images *= 255
     return FactorSource(
