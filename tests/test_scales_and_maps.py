@@ -32,7 +32,8 @@ def test_a_model_saved_before_the_exact_form_loads_with_the_same_numbers():
     x, z = (np.asarray(saved[k], "float32") for k in ("x", "z"))
     assert model.scale_mode == "channel" and model.get_config()["scale"] is None
     np.testing.assert_array_equal(np.asarray(model.pixel_log_scale()), saved["log_scale"])
-    np.testing.assert_array_equal(np.asarray(model.decode(z)), saved["decode"])
+    # bit for bit on TensorFlow, which wrote them; JAX's kernels round differently (1 ulp)
+    np.testing.assert_allclose(np.asarray(model.decode(z)), saved["decode"], rtol=5e-7, atol=1e-7)
     # -log P(x|z) changes a little, towards the exact value: the old log(sigmoid(b) -
     # sigmoid(a)) in float32 cancels where both edges lie in one tail (and switched to a
     # pdf-times-width stand-in below 1e-5); the float64 sum of the exact bin masses decides
