@@ -114,3 +114,31 @@ def test_layer_table_lists_layers_shapes_and_params(model):
     assert "z" not in decoder.index and decoder.loc["hidden_0", "output shape"] == "(batch, 8)"
     with pytest.raises(TypeError, match="Keras model"):
         layer_table("encoder")
+
+
+def test_evaluate_says_whether_its_bits_are_a_code_length(model, images):
+    on_grid = diagnostics.evaluate(model, images[:4], num_samples=2)
+    assert on_grid["bits_per_dim_exact"] is True
+    resized = np.clip(images[:4] + 0.3 / 255, 0, 1)  # off the k/255 grid, as after a resize
+    off = diagnostics.evaluate(model, resized, num_samples=2)
+    assert off["bits_per_dim_exact"] is False and "quantize_to_grid" in off["bits_per_dim_note"]
+    # scored as the nearest 8-bit level: the same numbers as the rounded images
+    assert off["elbo"] == pytest.approx(
+        diagnostics.evaluate(model, np.asarray(losses.quantize_to_grid(resized)), num_samples=2)["elbo"],
+        rel=1e-6,
+    )
+    cases = [("bernoulli", (images > 0.5).astype("float32"), True), ("bernoulli", images, False),
+             ("gaussian", images, False)]  # fmt: skip
+    for likelihood, x, exact in cases:
+        assert diagnostics.bits_per_dim_is_exact(likelihood, x)[0] is exact
+
+
+def test_evaluate_a_per_pixel_scale_latent_map_model():
+    arch = {"input": (8, 8, 3), "latent": (4, 4, 2), "encode": [(4, 3, 2)], "name": "tiny_map"}
+    m = build_vae(arch, likelihood="discretized_logistic", scale="pixel", seed=0)
+    x = np.random.default_rng(0).integers(0, 256, (6, 8, 8, 3)).astype("float32") / 255.0
+    r = diagnostics.evaluate(m, x, num_samples=3, batch_size=4)
+    assert r["elbo"] == pytest.approx(-(r["reconstruction_nll"] + r["kl"]), rel=1e-5)
+    assert r["bits_per_dim_exact"] and np.isfinite(r["nll"]) and r["active_units"] <= 32
+    assert diagnostics.kl_per_unit_map(m, x).shape == (4, 4, 2)
+    assert diagnostics.active_units_per_channel(m, x).shape == (2,)

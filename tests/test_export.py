@@ -76,3 +76,17 @@ def test_batch_norm_is_folded_into_scale_and_shift():
 def test_unknown_precision_is_refused():
     with pytest.raises(ValueError, match="precision must be one of"):
         export.export_network(_dense([[1.0]], [0.0]), "bfloat16")
+
+
+def test_a_latent_map_decoder_in_the_page_matches_keras():
+    """The in-page explorer of a fully convolutional VAE with a per-pixel scale: flat codes,
+    the mean head only, within the explorer's own tolerance of Keras (check_error, /255)."""
+    from vaecore import build_vae
+    from vaecore.explorers import page
+
+    arch = {"input": (16, 16, 3), "latent": (4, 4, 2), "encode": [(8, 3, 2), (8, 3, 2)], "name": "map"}
+    model = build_vae(arch, likelihood="discretized_logistic", scale="pixel", seed=0)
+    z_ref = np.random.default_rng(0).normal(size=(20, 32)).astype(np.float32)
+    explorer = page.latent_explorer(model, z_ref=z_ref, max_sliders=4)
+    assert len(explorer.spec["dims"]) == 4 and explorer.spec["decoder"]["input_shape"] == [4, 4, 2]
+    assert explorer.check_error <= 2
