@@ -86,7 +86,11 @@ def test_a_latent_map_decoder_in_the_page_matches_keras():
 
     arch = {"input": (16, 16, 3), "latent": (4, 4, 2), "encode": [(8, 3, 2), (8, 3, 2)], "name": "map"}
     model = build_vae(arch, likelihood="discretized_logistic", scale="pixel", seed=0)
-    z_ref = np.random.default_rng(0).normal(size=(20, 32)).astype(np.float32)
-    explorer = page.latent_explorer(model, z_ref=z_ref, max_sliders=4)
-    assert len(explorer.spec["dims"]) == 4 and explorer.spec["decoder"]["input_shape"] == [4, 4, 2]
+    from vaecore import diagnostics
+
+    x = np.random.default_rng(0).integers(0, 256, (20, 16, 16, 3)).astype(np.float32) / 255
+    top = diagnostics.top_kl_dims(model, x, 4)  # flat unit indices into the map's h * w * c
+    z_ref = np.asarray(model.encode(x)[0])
+    explorer = page.latent_explorer(model, z_ref=z_ref, dims=top)
+    assert explorer.spec["dims"] == top and explorer.spec["decoder"]["input_shape"] == [4, 4, 2]
     assert explorer.check_error <= 2
