@@ -70,6 +70,20 @@ def test_the_scale_floor_is_a_constraint_with_a_gradient():
     assert float(np.asarray(model.log_scale)[0]) > likelihoods.MIN_LOG_SCALE + 0.02  # and leaves it
 
 
+def test_keras_train_step_keeps_the_scale_at_the_floor():
+    """In ``fit`` (TensorFlow's train step, JAX's stateless one): a decoder that predicts
+    the pixels exactly wants an ever smaller scale; the constraint stops it at the floor."""
+    model = build_vae(DENSE, likelihood="discretized_logistic", sigma=float(np.exp(-6.6)), seed=0)
+    for w in model.decoder.weights:  # mean = 128/255 at every pixel, whatever z
+        w.assign(np.zeros(w.shape, "float32"))
+    bias = model.decoder.get_layer("pixel_logits").bias
+    bias.assign(np.full(bias.shape, np.log(128 / 127), "float32"))
+    model.encoder.trainable = model.decoder.trainable = False
+    model.compile(optimizer=keras.optimizers.Adam(0.3), steps_per_execution=1)
+    model.fit(np.full((16, 8, 8, 1), 128 / 255, "float32"), epochs=2, batch_size=4, verbose=0)
+    assert float(np.asarray(model.log_scale)[0]) == likelihoods.MIN_LOG_SCALE
+
+
 def test_a_scale_saved_below_the_floor_loads_as_the_floor_the_old_loss_used():
     model = build_vae(DENSE, likelihood="discretized_logistic", sigma=0.2)
     model.load_own_variables({"0": np.array([-9.0], "float32")})  # maximum(-9, -7) was used
