@@ -73,8 +73,8 @@ class VAE(LikelihoodMixin, keras.Model):
     """A variational autoencoder built from an architecture definition.
 
     Args:
-        arch_def: the architecture dict (dense or conv), checked by
-            :func:`vaecore.arch.validate_arch_def`.
+        arch_def: the architecture dict (dense or conv, with a latent vector or a
+            latent map), checked by :func:`vaecore.arch.validate_arch_def`.
         likelihood: ``"bernoulli"`` (binary cross-entropy; for binary or [0, 1]
             images), ``"gaussian"`` (squared error with scale ``sigma``) or
             ``"discretized_logistic"`` (8-bit pixels; mean from the decoder, one
@@ -103,6 +103,10 @@ class VAE(LikelihoodMixin, keras.Model):
     The constructor's arguments are the model's config (what ``get_config``
     returns and a run folder's fingerprint compares); the KL weight, free bits and
     capacity in force are state, saved with the weights.
+
+    Scoring: :meth:`nll_given_z` gives -log p(x|z) for codes in any scale mode
+    (:meth:`reconstruction_nll` takes decoder outputs, and for ``scale="pixel"`` the
+    decoder's log scale too: :meth:`decoder_outputs`); :meth:`decode` is the mean image.
     """
 
     def __init__(
