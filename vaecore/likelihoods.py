@@ -70,11 +70,6 @@ def resolve_scale(likelihood: str, scale: str | None) -> str | None:
     return resolved
 
 
-def learned(scale: str | None) -> bool:
-    """Whether the scale mode is learned (a variable or a decoder head)."""
-    return scale in ("shared", "channel", "pixel")
-
-
 @keras.saving.register_keras_serializable(package="vaecore")
 class MinValue(keras.constraints.Constraint):
     """Projects a weight onto ``w >= floor`` after each optimizer step (projected gradient)."""
