@@ -98,14 +98,17 @@ def _per_epoch(
     head = head.map(lambda _: counter.assign_add(1) - 1)
 
     def one_epoch(epoch):
-        if cached is not None:  # not sliceable: tf.data's shuffle, its seed from (seed, epoch)
+        if cached is not None:
             ds = cached
             if shuffle:
-                pair = _stream_seed(seed, _SHUFFLE, epoch)
-                op_seed = tf.random.stateless_uniform(
-                    [], pair, minval=0, maxval=2**62, dtype=tf.int64
-                )
-                ds = ds.shuffle(n, seed=op_seed, reshuffle_each_iteration=False)
+                # Not sliceable: stack the cached epoch (what a shuffle buffer of n holds
+                # anyway) and gather it in the (seed, epoch) order. Not ds.shuffle with a
+                # tensor seed: TensorFlow's get_seed compares it with 0 in Python, which
+                # fails once keras.utils.set_random_seed(0) has set the global seed.
+                keys = tf.random.stateless_uniform([n], _stream_seed(seed, _SHUFFLE, epoch))
+                order = tf.argsort(keys)
+                ds = ds.batch(n).map(lambda *t: tuple(tf.gather(x, order) for x in t))
+                ds = ds.unbatch()
         else:
             if shuffle:
                 keys = tf.random.stateless_uniform([n], _stream_seed(seed, _SHUFFLE, epoch))
