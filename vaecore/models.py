@@ -252,11 +252,24 @@ class VAE(LikelihoodMixin, keras.Model):
         """Latent codes -> images in [0, 1] (the mean of p(x|z))."""
         return ops.sigmoid(self.decode_logits(z, training=training))
 
-    def sample(self, n: int, seed: int | None = None):
-        """Draw ``n`` images: z ~ N(0, I), then decode."""
+    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0, sampler=None):
+        """Draw ``n`` images: z ~ N(0, T^2 I) at ``temperature`` T (or ``sampler``'s codes), decoded.
+
+        ``sampler``: any object with ``sample(n, seed) -> (n, latent_dim)`` codes, e.g. a
+        :class:`vaecore.samplers.GaussianMixtureSampler` fitted to the training codes.
+        """
+        if not (temperature >= 0 and np.isfinite(temperature)):
+            raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}")
+        if sampler is not None:
+            if temperature != 1.0:
+                raise ValueError("temperature is for the prior; a sampler draws its own codes")
+            z = ops.convert_to_tensor(np.asarray(sampler.sample(n, seed=seed), np.float32))
+            if tuple(z.shape) != (n, self.latent_dim):
+                raise ValueError(f"the sampler gave codes {tuple(z.shape)}, not {(n, self.latent_dim)}")
+            return self.decode(z)
         gen = keras.random.SeedGenerator(seed) if seed is not None else self.seed_generator
         z = keras.random.normal((n, self.latent_dim), seed=gen)  # flat; decode shapes a map
-        return self.decode(z)
+        return self.decode(z * temperature)
 
     def reconstruct(self, x):
         """Encode to the posterior mean and decode: the model's reconstruction of ``x``."""
