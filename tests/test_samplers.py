@@ -66,7 +66,9 @@ def test_log_prob_of_one_full_component_is_scipys_logpdf():
     cov, mean = a @ a.T + 0.5 * np.eye(5), rng.standard_normal(5)
     gmm = GaussianMixtureSampler([1.0], mean[None], cov[None])
     z = rng.standard_normal((50, 5)) * 3
-    np.testing.assert_allclose(gmm.log_prob(z), multivariate_normal(mean, cov).logpdf(z), rtol=1e-10)
+    np.testing.assert_allclose(
+        gmm.log_prob(z), multivariate_normal(mean, cov).logpdf(z), rtol=1e-10
+    )
 
 
 def test_log_prob_of_a_mixture_is_the_log_of_the_weighted_densities_even_far_out():
@@ -81,7 +83,9 @@ def test_log_prob_of_a_mixture_is_the_log_of_the_weighted_densities_even_far_out
     logs = np.stack(
         [multivariate_normal(MEANS[k], np.diag(variances[k])).logpdf(z) for k in range(3)], axis=1
     )
-    np.testing.assert_allclose(diag.log_prob(z), logsumexp(logs + np.log(WEIGHTS), axis=1), rtol=1e-10)
+    np.testing.assert_allclose(
+        diag.log_prob(z), logsumexp(logs + np.log(WEIGHTS), axis=1), rtol=1e-10
+    )
 
 
 def test_samples_have_the_mixtures_moments():

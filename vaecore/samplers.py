@@ -99,7 +99,12 @@ class GaussianMixtureSampler:
     def component_log_probs(self, codes: Any) -> np.ndarray:
         """``log w_k + log N(z | mu_k, Sigma_k)`` of every code under every component: ``(n, K)``."""
         return _weighted_log_densities(
-            _codes(codes), self.weights, self.means, self.covariances, self.covariance, self._factors()
+            _codes(codes),
+            self.weights,
+            self.means,
+            self.covariances,
+            self.covariance,
+            self._factors(),
         )
 
     def log_prob(self, codes: Any) -> np.ndarray:
@@ -367,7 +372,9 @@ def _gaussian_moments(codes: Any, log_var: Any | None) -> tuple[np.ndarray, np.n
     if log_var is not None:
         lv = _codes(log_var, "log_var")
         if lv.shape != mean_codes.shape:
-            raise ValueError(f"log_var must have the codes' shape {mean_codes.shape}, got {lv.shape}")
+            raise ValueError(
+                f"log_var must have the codes' shape {mean_codes.shape}, got {lv.shape}"
+            )
         cov.flat[:: cov.shape[0] + 1] += np.exp(lv).mean(axis=0)
     return mean, cov
 

@@ -38,6 +38,7 @@ def load_dataset(
     drop_remainder: bool = False,
     download: bool | None = None,
     augment: bool | dict[str, Any] | None = False,
+    quantize: bool = False,
     **source_kwargs: Any,
 ) -> tf.data.Dataset:
     """A shuffled, batched, prefetched ``tf.data.Dataset`` of float32 images in [0, 1].
@@ -91,6 +92,12 @@ def load_dataset(
             ``split="test"`` with augmentation is refused (a ``ValueError``):
             evaluate on the images as they are. ``cache=True`` caches the
             un-augmented images. Default ``False``: no augmentation.
+        quantize: round every pixel value to the 8-bit grid k/255 after the last
+            resampling step (resize, crop, padding, augmentation; also 16-bit
+            files), before binarization. Turn it on for a discretized likelihood
+            (``vaecore train --likelihood discretized_logistic`` does), whose
+            bits/dim are a code length of 8-bit images only. Default ``False``:
+            the resampled values as they are.
         **source_kwargs: options of the source (``test_fraction``,
             ``include_background``, ``attributes``, ``missing``, ...).
 
@@ -136,6 +143,7 @@ def load_dataset(
             background=bg,
             drop_remainder=drop_remainder,
             augment=augment_spec,
+            quantize=bool(quantize),
         )
     else:
         source, sizes = _checked_files(source, limit, strict)
@@ -158,6 +166,7 @@ def load_dataset(
             cache=cache,
             drop_remainder=drop_remainder,
             augment=augment_spec,
+            quantize=bool(quantize),
         )
     ds.class_names = source.class_names
     ds.attribute_names = getattr(source, "attribute_names", None)

@@ -136,6 +136,7 @@ def array_pipeline(
     background: tuple[float, float, float],
     drop_remainder: bool,
     augment: AugmentSpec | None = None,
+    quantize: bool = False,
 ) -> tf.data.Dataset:
     """Pipeline over in-memory uint8 images ``(N, H, W, C)``."""
     pixels = tf.constant(source.images)
@@ -168,7 +169,7 @@ def array_pipeline(
         ds = ds.apply(
             tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder))
         )
-    return _finish(ds, binarize, seed, augment, bg, seeded)
+    return _finish(ds, binarize, seed, augment, bg, seeded, quantize)
 
 
 def _seeded(seed: int | None, shuffle: bool, binarize: bool, augment) -> bool:
@@ -192,6 +193,7 @@ def file_pipeline(
     cache: bool,
     drop_remainder: bool,
     augment: AugmentSpec | None = None,
+    quantize: bool = False,
 ) -> tf.data.Dataset:
     """Pipeline over image files; ``label_values`` (or None) aligned with ``paths``.
 
@@ -241,7 +243,7 @@ def file_pipeline(
     ds = ds.apply(
         tf.data.experimental.assert_cardinality(_batch_count(n, batch_size, drop_remainder))
     )
-    return _finish(ds, binarize, seed, augment, bg, seeded)
+    return _finish(ds, binarize, seed, augment, bg, seeded, quantize)
 
 
 def _batch_count(n: int, batch_size: int | None, drop_remainder: bool) -> int:
@@ -263,14 +265,17 @@ def _finish(
     augment: AugmentSpec | None = None,
     background: tuple[float, ...] = (1.0, 1.0, 1.0),
     seeded: bool = False,
+    quantize: bool = False,
 ) -> tf.data.Dataset:
-    """Optional augmentation, then dynamic binarization (fresh draws every epoch), then prefetch.
+    """Optional augmentation, quantization and dynamic binarization (fresh draws every epoch), prefetch.
 
     ``seeded``: the elements end with their epoch (from :func:`_per_epoch`), and the
     draws come from (seed, stream, epoch, batch index); the epoch is dropped here.
+    ``quantize``: round every value to the 8-bit grid k/255 after the last resampling
+    step (resize, padding, augmentation), so a discretized likelihood sees 8-bit data.
     """
     if seeded:
-        return _finish_seeded(ds, binarize, seed, augment, background)
+        return _finish_seeded(ds, binarize, seed, augment, background, quantize)
     if augment is not None:
         # its own stream: the binarization draws stay what they were without augmentation
         aug_seed = None if seed is None else seed + _AUGMENT_SEED_OFFSET
@@ -282,6 +287,14 @@ def _finish(
             return augment_batch(element, pair, augment, background)
 
         ds = tf.data.Dataset.zip((ds, aug_seeds)).map(transform, num_parallel_calls=AUTOTUNE)
+    if quantize:
+
+        def to_grid(*element):
+            return (
+                (_to_grid(element[0]), *element[1:]) if len(element) > 1 else _to_grid(element[0])
+            )
+
+        ds = ds.map(to_grid, num_parallel_calls=AUTOTUNE)
     if binarize:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
@@ -300,6 +313,7 @@ def _finish_seeded(
     seed: int,
     augment: AugmentSpec | None,
     background: tuple[float, ...],
+    quantize: bool = False,
 ) -> tf.data.Dataset:
     """:func:`_finish` for elements ``(x, [label,] epoch)``: draws from (seed, epoch, batch)."""
 
@@ -307,8 +321,15 @@ def _finish_seeded(
         x, rest, epoch = element[0], element[1:-1], tf.reshape(element[-1], [-1])[0]
         if augment is not None:
             x = augment_batch(x, _stream_seed(seed, _AUGMENT, epoch, batch), augment, background)
+        if quantize:
+            x = _to_grid(x)
         if binarize:
             x = img.binarize(x, _stream_seed(seed, _BINARIZE, epoch, batch))
         return (x, *rest) if rest else x
 
     return ds.enumerate().map(transform, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+
+
+def _to_grid(x: tf.Tensor) -> tf.Tensor:
+    """Values in [0, 1] rounded to the nearest k/255 (``vaecore.losses.quantize_to_grid``, in tf)."""
+    return tf.clip_by_value(tf.round(x * 255.0), 0.0, 255.0) / 255.0
