@@ -55,6 +55,7 @@ def browser():
     for flag in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
                  "--window-size=1400,1000", "--enable-unsafe-swiftshader", *OFFLINE_FLAGS]:  # fmt: skip
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # the console, for _console_errors
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(120)
     yield driver
@@ -73,6 +74,11 @@ def _wait(driver, script: str, timeout: float = 30.0):
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for: {script}")
+
+
+def _console_errors(driver) -> list[str]:
+    """The console's errors (SEVERE) since the last call: uncaught exceptions, console.error."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def _remote_requests(driver) -> list[str]:
@@ -322,6 +328,7 @@ def test_built_chapter_pages_are_at_most_10_mb():
 def test_built_page_offline(browser, page):
     _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
     path = BUILD / "book" / page
+    _console_errors(browser)  # (drains what earlier pages logged)
     _open(browser, path)
     html = path.read_text(encoding="utf-8")
     if 'class="math' in html:  # every formula typeset: no span/div.math left without MathJax output
@@ -368,3 +375,185 @@ def test_built_page_offline(browser, page):
             precision = browser.execute_script("return arguments[0].vaecore.spec.precision", explorer)
             assert worst <= (4 if precision == "int8" else 2), f"{page}, {name}: {worst}/255 from Keras"
     assert _remote_requests(browser) == [], f"{page} reached for the network"
+    assert _console_errors(browser) == [], f"{page} logged errors"
+
+
+# ------------------------------------------------ the built book as a reader meets it
+# (navigation, light and dark mode, phone width; the styles are _ext/static/book.css and
+# the theme fixes _ext/book_theme.py)
+def _viewport(driver, width: int, height: int = 900) -> None:
+    """A browser window ``width`` CSS px wide (a narrow one is a phone to the theme's CSS)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def _color_scheme(driver, scheme: str) -> None:
+    """The system's light or dark setting, as ``prefers-color-scheme`` reports it."""
+    driver.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": scheme}]}
+    )
+
+
+@pytest.fixture
+def reader(browser):
+    """The shared browser, put back to the 1400 px light window the other tests expect."""
+    yield browser
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    _color_scheme(browser, "light")
+
+
+def _wait_typeset(driver, html: str) -> None:
+    if 'class="math' in html:
+        _wait(driver, "return document.querySelectorAll('mjx-container').length > 0")
+        _wait(driver, "return document.querySelectorAll('.math:not(:has(mjx-container))').length === 0 || null")
+
+
+VISIBLE = "e => !!e && e.checkVisibility({visibilityProperty: true}) && e.getBoundingClientRect().width > 0"
+
+
+def _visible(driver, selector: str) -> list:
+    return driver.execute_script(
+        f"const vis = {VISIBLE}; return Array.from(document.querySelectorAll(arguments[0])).filter(vis)",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("width", [1400, 400])
+def test_sidebar_toggles_open_and_close(reader, width):
+    """The visible ☰ opens and closes the chapter list; the page-contents toggle its contents.
+
+    At 1400 px the chapter list is a sidebar that the toggle hides and shows again; at 400 px
+    (a phone) it is hidden, and the toggle opens it as a dialog that Escape closes. Every
+    toggle and search box in the page is a visible one: no hidden duplicate for the theme's
+    script to bind to instead.
+    """
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
+    _viewport(reader, width)
+    _open(reader, BUILD / "book" / "02_theory.html")
+    _wait(reader, "return document.readyState === 'complete'")
+    for selector in (".primary-toggle", ".secondary-toggle"):  # (the theme binds the first one)
+        assert len(reader.find_elements("css selector", selector)) <= 1, f"duplicate {selector}s"
+    assert len(_visible(reader, ".search-button-field")) <= 1, "two search boxes"
+    chapters = "#pst-primary-sidebar .bd-links a, #pst-primary-sidebar-modal .bd-links a"
+    toggle = _visible(reader, ".primary-toggle")
+    assert len(toggle) == 1, "no visible sidebar toggle"
+    modal = "return document.getElementById(arguments[0]).open"
+
+    def escape():
+        ActionChains(reader).send_keys(Keys.ESCAPE).perform()
+        time.sleep(0.3)
+
+    if width >= 992:  # the theme's wide layout: a sidebar beside the article
+        assert len(_visible(reader, chapters)) >= 8, "the chapter list is not shown"
+        toggle[0].click()
+        _wait(reader, f"return !({VISIBLE})(document.getElementById('pst-primary-sidebar'))")
+        assert _visible(reader, chapters) == [], "the toggle did not hide the sidebar"
+        toggle[0].click()
+        _wait(reader, f"return ({VISIBLE})(document.getElementById('pst-primary-sidebar'))")
+        assert len(_visible(reader, chapters)) >= 8, "the toggle did not show the sidebar again"
+    else:
+        assert _visible(reader, chapters) == [], "the phone layout shows the sidebar unasked"
+        toggle[0].click()
+        _wait(reader, modal.replace("arguments[0]", "'pst-primary-sidebar-modal'"))
+        links = _visible(reader, chapters)
+        assert len(links) >= 8, "the toggle opened no chapter list"
+        escape()
+        assert not reader.execute_script(modal, "pst-primary-sidebar-modal"), "Escape did not close it"
+        assert _visible(reader, chapters) == []
+        # the page's contents
+        contents = _visible(reader, ".secondary-toggle")
+        assert len(contents) == 1, "no visible page-contents toggle"
+        contents[0].click()
+        _wait(reader, modal.replace("arguments[0]", "'pst-secondary-sidebar-modal'"))
+        assert len(_visible(reader, "#pst-secondary-sidebar-modal .toc-entry a")) >= 5
+        escape()
+        assert not reader.execute_script(modal, "pst-secondary-sidebar-modal")
+    assert _console_errors(reader) == []
+
+
+OVERFLOW = """
+const W = document.documentElement.clientWidth, bad = [];
+const scroller = e => { for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+  const s = getComputedStyle(p);
+  if (s.overflowX !== 'visible' && p.getBoundingClientRect().right <= W + 1) return true; } return false; };
+for (const e of document.querySelectorAll('.bd-article *')) {
+  const r = e.getBoundingClientRect();
+  if (r.width && (r.right > W + 1 || r.left < -1) && !scroller(e))
+    bad.push(`${e.tagName.toLowerCase()}.${e.className} (${Math.round(r.left)}..${Math.round(r.right)} px): `
+             + (e.textContent || '').trim().slice(0, 60));
+}
+const article = document.querySelector('.bd-article-container');
+return {page: document.documentElement.scrollWidth, window: W, innerWidth: window.innerWidth,
+        article: article.scrollWidth - article.clientWidth, bad: bad.slice(0, 5)};
+"""
+
+
+@pytest.mark.parametrize("page", [p.name for p in _chapter_pages()] or ["(not built)"])
+def test_built_page_never_scrolls_sideways(reader, page):
+    """Wide content scrolls inside its own box, never the page: at 400 px (a phone) the page
+    is no wider than the window, and at 1400 px nothing in the main column is wider than it."""
+    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
+    path = BUILD / "book" / page
+    _viewport(reader, 400)
+    _open(reader, path)
+    _wait_typeset(reader, path.read_text(encoding="utf-8"))
+    for width in (400, 1400):
+        _viewport(reader, width)
+        time.sleep(0.2)
+        got = reader.execute_script(OVERFLOW)
+        assert got["innerWidth"] == width
+        assert got["page"] <= got["window"], f"{page} at {width} px is {got['page']} px wide: {got['bad']}"
+        assert got["article"] <= 1 and got["bad"] == [], f"{page} at {width} px: {got}"
+
+
+CONTRAST = """
+const parse = c => { const m = c.match(/rgba?\\(([^)]*)\\)/); if (!m) return null;
+  const v = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+const background = e => { const layers = [];
+  for (let p = e; p; p = p.parentElement) { const c = parse(getComputedStyle(p).backgroundColor);
+    if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+  return layers.reverse().reduce((acc, c) => over(c, acc), [255, 255, 255, 1]); };
+const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+const out = [];
+for (const root of document.querySelectorAll('.vaecore-explorer, .vaecore-choice')) {
+  for (const e of root.querySelectorAll('*')) {
+    const own = Array.from(e.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+    if (!own || own === '\u25CF' || e.closest('option, script, style') || !e.checkVisibility({visibilityProperty: true})) continue;
+    const bg = background(e), fg = over(parse(getComputedStyle(e).color), bg);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    out.push({text: own.slice(0, 40), ratio: (a + 0.05) / (b + 0.05), fg: fg.map(Math.round), bg: bg.map(Math.round)});
+  }
+}
+return out;
+"""
+
+
+def _explorer_pages() -> list[str]:
+    return [
+        p.name for p in _chapter_pages() if re.search(r'class="vaecore-(explorer|choice)"', p.read_text(encoding="utf-8"))
+    ]
+
+
+@pytest.mark.parametrize("page", _explorer_pages() or ["(not built)"])
+def test_explorer_labels_readable_in_dark_and_light_mode(reader, page):
+    """The page follows the system's dark setting, and every explorer's text has a WCAG
+    contrast ratio of at least 4.5 against the background it is drawn on, dark and light."""
+    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
+    _color_scheme(reader, "dark")
+    _open(reader, BUILD / "book" / page)
+    n = len(reader.find_elements("css selector", ".vaecore-explorer, .vaecore-choice"))
+    _wait(reader, f"return document.querySelectorAll('.vaecore-explorer[data-ready], .vaecore-choice[data-ready]').length >= {n}")
+    for scheme in ("dark", "light"):
+        _color_scheme(reader, scheme)
+        _wait(reader, f"return document.documentElement.dataset.theme === '{scheme}'")
+        labels = reader.execute_script(CONTRAST)
+        assert len(labels) >= 3, f"{page}: no explorer text found"
+        poor = [label for label in labels if label["ratio"] < 4.5]
+        assert poor == [], f"{page}, {scheme} mode: text below 4.5:1 contrast: {poor[:5]}"
