@@ -244,7 +244,7 @@
     this.shape = spec.decoder.output_shape;
     this.rot = { a: 0.6, b: 0.35 };
     root.textContent = "";
-    root.style.cssText = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;font:13px sans-serif;margin:6px 0";
+    root.style.cssText = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;font:13px sans-serif;margin:6px 0;color:var(--pst-color-text-base, inherit)";
     if (spec.attributes) this._attributeUI(); else this._latentUI();
     this._selfCheck();
     if (spec.attributes) this.compose(); else if (spec.start) this.setZ(spec.start); else this.refresh();
@@ -260,10 +260,10 @@
     el("div", { text: "Latent values", style: "font-weight:bold;margin-bottom:4px" }, left);
     this.sliders = spec.dims.map(function (d, j) {
       var row = el("div", { style: "display:flex;align-items:center;gap:6px;margin:2px 0" }, left);
-      el("code", { text: "z[" + d + "]", style: "width:44px" }, row);
+      el("code", { text: "z[" + d + "]", style: "color:inherit;width:44px" }, row);
       var lim = spec.limits[j];
       var s = el("input", { type: "range", min: -lim, max: lim, step: spec.step, value: spec.base[d], "data-dim": d, "aria-label": "z[" + d + "]", style: "width:140px" }, row);
-      var out = el("code", { text: Number(spec.base[d]).toFixed(2), style: "width:40px" }, row);
+      var out = el("code", { text: Number(spec.base[d]).toFixed(2), style: "color:inherit;width:40px" }, row);
       s.addEventListener("input", function () { self.z[d] = parseFloat(s.value); out.textContent = self.z[d].toFixed(2); self.refresh(); });
       s._readout = out;
       return s;
@@ -278,14 +278,14 @@
     // decoded image
     var mid = el("div", {}, root);
     el("div", { text: "Decoded image", style: "font-weight:bold;margin-bottom:4px" }, mid);
-    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + spec.image_width + "px;image-rendering:pixelated;border:1px solid #ccc;display:block" }, mid);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + spec.image_width + "px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc);display:block" }, mid);
     this.readout = el("div", { style: "margin-top:4px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-readout" }, mid);
-    this.check = el("div", { style: "color:#555;font-size:11px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-check" }, mid);
+    this.check = el("div", { style: "color:var(--pst-color-text-muted, #555);font-size:11px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-check" }, mid);
     // map of reference codes
     if (spec.map) {
       var right = el("div", {}, root);
       el("div", { text: spec.map.view === "3d" ? "Where z sits (drag to rotate)" : "Where z sits (click to move z)", style: "font-weight:bold;margin-bottom:4px" }, right);
-      this.map = el("canvas", { width: 360, height: 320, "class": "vaecore-map", style: "border:1px solid #ccc;display:block;cursor:" + (spec.map.view === "3d" ? "grab" : "crosshair") }, right);
+      this.map = el("canvas", { width: 360, height: 320, "class": "vaecore-map", style: "border:1px solid var(--pst-color-border, #ccc);display:block;cursor:" + (spec.map.view === "3d" ? "grab" : "crosshair") }, right);
       var legend = el("div", { style: "display:flex;flex-wrap:wrap;gap:6px;max-width:360px;margin-top:4px;font-size:11px" }, right);
       (spec.map.names || []).forEach(function (name, i) {
         var item = el("span", {}, legend);
@@ -298,11 +298,11 @@
     if (this.encoder) {
       var pad = el("div", {}, root);
       el("div", { text: "Draw a digit", style: "font-weight:bold;margin-bottom:4px" }, pad);
-      this.pad = el("canvas", { width: 196, height: 196, "class": "vaecore-pad", style: "background:#000;border:1px solid #ccc;display:block;touch-action:none;cursor:crosshair" }, pad);
+      this.pad = el("canvas", { width: 196, height: 196, "class": "vaecore-pad", style: "background:#000;border:1px solid var(--pst-color-border, #ccc);display:block;touch-action:none;cursor:crosshair" }, pad);
       var pb = el("div", { style: "margin-top:4px;display:flex;gap:6px;align-items:center" }, pad);
       el("button", { text: "Clear", type: "button" }, pb).addEventListener("click", function () { self.clearPad(); });
-      this.seen = el("canvas", { width: 28, height: 28, title: "what the encoder sees", style: "width:56px;image-rendering:pixelated;border:1px solid #ccc" }, pb);
-      el("span", { text: "encoder input", style: "font-size:11px;color:#555" }, pb);
+      this.seen = el("canvas", { width: 28, height: 28, title: "what the encoder sees", style: "width:56px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc)" }, pb);
+      el("span", { text: "encoder input", style: "font-size:11px;color:var(--pst-color-text-muted, #555)" }, pb);
       this._setupPad();
     }
   };
@@ -317,10 +317,10 @@
     this.sliders = [];
     function row(parent, label, lim, value, attrs, onInput) {
       var r = el("div", { style: "display:flex;align-items:center;gap:6px;margin:2px 0" }, parent);
-      el("code", { text: label, style: "width:92px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap", title: label }, r);
+      el("code", { text: label, style: "color:inherit;width:92px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap", title: label }, r);
       attrs.type = "range"; attrs.min = -lim; attrs.max = lim; attrs.step = spec.step; attrs.value = value;
       attrs["aria-label"] = label; attrs.style = "width:130px";
-      var s = el("input", attrs, r), out = el("code", { text: Number(value).toFixed(2), style: "width:40px" }, r);
+      var s = el("input", attrs, r), out = el("code", { text: Number(value).toFixed(2), style: "color:inherit;width:40px" }, r);
       s._readout = out;
       s.addEventListener("input", function () { out.textContent = parseFloat(s.value).toFixed(2); onInput(parseFloat(s.value)); self.compose(); });
       return s;
@@ -369,14 +369,14 @@
     if (att.faces) {
       var o = el("div", {}, right);
       el("div", { text: "Chosen face", style: "font-weight:bold;margin-bottom:4px" }, o);
-      this.original = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-original", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid #ccc;display:block" }, o);
+      this.original = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-original", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc);display:block" }, o);
     }
     var dbox = el("div", {}, right);
     el("div", { text: "Decoded", style: "font-weight:bold;margin-bottom:4px" }, dbox);
-    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid #ccc;display:block" }, dbox);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc);display:block" }, dbox);
     var info = el("div", { style: "flex-basis:100%" }, root);
     this.readout = el("div", { style: "margin-top:2px", "class": "vaecore-readout" }, info);
-    this.check = el("div", { style: "color:#555;font-size:11px", "class": "vaecore-check" }, info);
+    this.check = el("div", { style: "color:var(--pst-color-text-muted, #555);font-size:11px", "class": "vaecore-check" }, info);
     this._showFace();
   };
 
@@ -465,10 +465,10 @@
     this.image = this.decode(this.z);
     paint(this.canvas, this.image, this.shape);
     var shown = Array.prototype.slice.call(this.z, 0, 8).map(function (v) { return v.toFixed(2); }).join(", ");
-    var what = "<code>z = [" + shown + (this.z.length > 8 ? ", ..." : "") + "]</code>";
+    var what = "<code style=\"color:inherit\">z = [" + shown + (this.z.length > 8 ? ", ..." : "") + "]</code>";
     if (this.spec.attributes) {
       var att = this.spec.attributes, self = this, used = att.directions.map(function (d, j) { return self.strengths[j] ? d.name + " " + (self.strengths[j] > 0 ? "+" : "") + self.strengths[j].toFixed(2) : null; }).filter(Boolean);
-      what = "<code>" + escapeHtml(att.names[this.face]) + (used.length ? ": " + escapeHtml(used.join(", ")) : "") + "</code>";
+      what = "<code style=\"color:inherit\">" + escapeHtml(att.names[this.face]) + (used.length ? ": " + escapeHtml(used.join(", ")) : "") + "</code>";
       this.root.setAttribute("data-face", String(this.face));
     }
     this.readout.innerHTML = what + "<br>decoded in " + this.lastMs.toFixed(1) + " ms in your browser";
@@ -638,7 +638,7 @@
     this.explorers = [];
     this.current = null;
     root.textContent = "";
-    var bar = el("div", { style: "display:flex;align-items:center;gap:8px;font:13px sans-serif;margin:6px 0" }, root);
+    var bar = el("div", { style: "display:flex;align-items:center;gap:8px;font:13px sans-serif;margin:6px 0;color:var(--pst-color-text-base, inherit)" }, root);
     if (spec.title) el("b", { text: spec.title }, bar);
     el("span", { text: spec.label + ":" }, bar);
     this.select = el("select", { "class": "vaecore-model-select", "aria-label": spec.label }, bar);
