@@ -160,6 +160,11 @@ def test_evaluate_writes_json(run, tmp_path, capsys):
     assert r["nll_nats"] <= -r["elbo_nats"] + 1.0  # IWAE tightens the 1-sample bound (up to noise)
     np.testing.assert_allclose(r["bits_per_dim"], r["nll_nats"] / (64 * np.log(2)), rtol=1e-5)
     assert r["bits_per_dim_is_exact"] is False  # bernoulli on grey levels
+    assert "grey values" in r["bits_per_dim_note"] and r["bits_per_dim_note"] in printed
+    assert 0 < r["nll_stderr_nats"] < r["nll_nats"] and 0 <= r["active_units"] <= 2
+    np.testing.assert_allclose(
+        r["elbo_nats"], -(r["reconstruction_nats"] + r["kl_nats"]), rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize(
@@ -172,6 +177,12 @@ def test_evaluate_writes_json(run, tmp_path, capsys):
         (["--likelihood", "poisson"], "--likelihood"),
         (["--config", "missing.yaml"], "config file missing.yaml not found"),
         (["--strategy", "multiworker"], "TF_CONFIG"),
+        (["--scale", "pixel"], "--scale pixel does not apply to --likelihood bernoulli"),
+        (
+            ["--likelihood", "discretized_logistic", "--scale", "fixed"],
+            "which takes --scale shared | channel | pixel",
+        ),
+        (["--scale", "huge"], "--scale"),
     ],
 )
 def test_bad_train_input_is_one_line_exit_2(
@@ -327,7 +338,22 @@ def test_resize_mode_reaches_every_pipeline_and_is_recorded(workdir, tmp_path, m
     assert json.loads((out / "config.json").read_text())["resize_mode"] == "crop"
     # sample/reconstruct/evaluate read the data as the run did, unless told otherwise
     calls.clear()
-    assert main(["reconstruct", "--model", str(out), "--num", "4", "--split", "all", "--out", str(tmp_path / "r.png")]) == 0
+    assert (
+        main(
+            [
+                "reconstruct",
+                "--model",
+                str(out),
+                "--num",
+                "4",
+                "--split",
+                "all",
+                "--out",
+                str(tmp_path / "r.png"),
+            ]
+        )
+        == 0
+    )
     assert calls and all(mode == "crop" for _, mode in calls)
     calls.clear()
     assert main(["reconstruct", "--model", str(out), "--num", "4", "--split", "all", "--resize-mode", "pad",
@@ -408,7 +434,9 @@ def test_unwritable_out_is_one_line(workdir, tmp_path, capsys):
     blocker.write_text("")
     assert main(train_args(workdir, blocker / "run", "--quiet")) == 1  # a folder under a file
     err = capsys.readouterr().err
-    assert err.startswith("vaecore: error: Not a directory: ") and len(err.strip().splitlines()) == 1
+    assert (
+        err.startswith("vaecore: error: Not a directory: ") and len(err.strip().splitlines()) == 1
+    )
 
 
 HOLD_LOCK = """
@@ -521,8 +549,10 @@ def test_kl_schedule_flags_drive_the_logged_weight(workdir, capsys):
     [
         (["--kl-schedule", "cyclical"], "--kl-cycle-steps"),
         (["--kl-schedule", "capacity", "--kl-capacity", "5"], "--kl-capacity-steps"),
-        (["--kl-schedule", "cyclical", "--kl-cycle-steps", "5", "--kl-warmup-steps", "3"],
-         "cannot be combined"),
+        (
+            ["--kl-schedule", "cyclical", "--kl-cycle-steps", "5", "--kl-warmup-steps", "3"],
+            "cannot be combined",
+        ),
     ],
 )
 def test_kl_schedule_settings_are_checked_first(workdir, tmp_path, capsys, extra, words):
@@ -530,3 +560,98 @@ def test_kl_schedule_settings_are_checked_first(workdir, tmp_path, capsys, extra
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def _grid(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def test_sample_temperature_zero_decodes_the_zero_code(run, tmp_path):
+    import keras
+
+    from vaecore.callbacks import save_image
+    from vaecore.plots import montage
+
+    out = tmp_path / "cold.png"
+    assert (
+        main(["sample", "--model", str(run), "--num", "4", "--temperature", "0", "--out", str(out)])
+        == 0
+    )
+    model = keras.models.load_model(run / "model.keras", compile=False)
+    zero = np.repeat(np.asarray(model.decode(np.zeros((1, 2), np.float32))), 4, axis=0)
+    save_image(montage(zero, pad=1), tmp_path / "zero.png", 1)
+    np.testing.assert_array_equal(_grid(out), _grid(tmp_path / "zero.png"))
+    warm = tmp_path / "warm.png"
+    assert main(["sample", "--model", str(run), "--num", "4", "--out", str(warm)]) == 0
+    assert not np.array_equal(_grid(warm), _grid(out))
+
+
+def test_sample_gmm_fits_once_then_reuses_and_refits_only_when_asked(run, tmp_path, capsys):
+    from vaecore.samplers import GaussianMixtureSampler
+
+    base = [
+        "sample",
+        "--model",
+        str(run),
+        "--sampler",
+        "gmm",
+        "--gmm-components",
+        "3",
+        "--num",
+        "4",
+    ]
+    assert main([*base, "--out", str(tmp_path / "a.png")]) == 0
+    assert (
+        "fitted a 3-component full Gaussian mixture to 36 posterior means"
+        in capsys.readouterr().out
+    )
+    kept = run / "ex_post_gmm_k3_full.npz"
+    gmm = GaussianMixtureSampler.load(kept)
+    assert gmm.components == 3 and gmm.latent_dim == 2 and gmm.info["fit"]["split"] == "train"
+    before = snapshot(run)
+    assert main([*base, "--out", str(tmp_path / "b.png")]) == 0
+    assert "using the ex-post mixture in" in capsys.readouterr().out
+    np.testing.assert_array_equal(_grid(tmp_path / "a.png"), _grid(tmp_path / "b.png"))
+    # other data settings: refused in one line, the kept fit untouched
+    assert main([*base, "--limit", "20", "--out", str(tmp_path / "c.png")]) == 2
+    err = capsys.readouterr().err
+    assert "fitted for other settings (limit: None -> 20)" in err and "--refit-gmm" in err
+    assert len(err.strip().splitlines()) == 1 and snapshot(run) == before
+    assert main([*base, "--limit", "20", "--refit-gmm", "--out", str(tmp_path / "c.png")]) == 0
+    assert GaussianMixtureSampler.load(kept).info["num_codes"] == 20
+    assert main([*base, "--temperature", "0.5", "--out", str(tmp_path / "d.png")]) == 2
+    assert "--temperature is for --sampler prior" in capsys.readouterr().err
+
+
+def test_scale_flag_builds_and_records_the_scale(workdir, tmp_path):
+    import keras
+
+    out = tmp_path / "shared"
+    extra = ["--epochs", "1", "--quiet", "--likelihood", "gaussian", "--scale", "shared"]
+    assert main(train_args(workdir, out, *extra)) == 0
+    assert json.loads((out / "config.json").read_text())["scale"] == "shared"
+    model = keras.models.load_model(out / "model.keras", compile=False)
+    assert model.scale_mode == "shared" and tuple(model.log_scale.shape) == (1,)
+
+
+def test_discretized_likelihood_reads_its_data_quantized(workdir, tmp_path, monkeypatch):
+    import vaecore.data
+
+    calls = []
+    real = vaecore.data.load_dataset
+
+    def spy(name, split=None, **kwargs):
+        calls.append((split, kwargs.get("quantize")))
+        return real(name, split, **kwargs)
+
+    monkeypatch.setattr(vaecore.data, "load_dataset", spy)
+    out = tmp_path / "dl"
+    extra = ["--epochs", "1", "--quiet", "--likelihood", "discretized_logistic"]
+    assert main(train_args(workdir, out, *extra)) == 0
+    assert ("train", True) in calls and ("test", True) in calls
+    calls.clear()
+    assert main(["evaluate", "--model", str(out), "--k", "2", "--split", "all"]) == 0
+    assert calls == [("all", True)]
+    calls.clear()
+    assert main(train_args(workdir, tmp_path / "bern", "--epochs", "1", "--quiet")) == 0
+    assert ("train", False) in calls

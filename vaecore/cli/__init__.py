@@ -19,7 +19,8 @@ traceback instead.
 
 Modules: :mod:`~vaecore.cli.flags` (settings and parser), :mod:`~vaecore.cli.config`
 (resolving a run's config, reading its data), :mod:`~vaecore.cli.train` and
-:mod:`~vaecore.cli.use` (the commands that use a trained model).
+:mod:`~vaecore.cli.use` (the commands that use a trained model), :mod:`~vaecore.cli.gmm`
+(``sample --sampler gmm``'s mixture, kept in the run folder).
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ from vaecore.cli.use import (
     cmd_interpolate,
     cmd_reconstruct,
     cmd_sample,
-    evaluate_model,
     load_run,
 )
 
@@ -65,7 +65,6 @@ __all__ = [
     "CliError",
     "build_parser",
     "config_differences",
-    "evaluate_model",
     "load_run",
     "load_split",
     "main",

@@ -54,6 +54,9 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         if value is None:
             continue
         spec = keys[key]
+        if key == "arch" and isinstance(value, dict):
+            settings[key] = value  # an arch dict in the file: resolve_arch checks it
+            continue
         try:
             settings[key] = _checked(spec.kind, value, spec.choices)
         except ValueError as err:
@@ -72,11 +75,12 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
         if cfg[key] is None:
             raise CliError(f"train needs --{key} (or '{key}:' in the config file)")
     _check_dataset(cfg)
+    _check_scale(cfg)
     arch = resolve_arch(cfg["arch"], cfg["latent"])
     cfg["latent"] = arch["latent"]
     cfg["image_size"], cfg["channels"] = _image_size_for(arch, cfg["image_size"], cfg["channels"])
     kl_schedule_spec(cfg)  # a schedule missing its settings is a one-line error now, not later
-    if Path(cfg["arch"]).suffix.lower() == ".json":
+    if isinstance(cfg["arch"], str) and Path(cfg["arch"]).suffix.lower() == ".json":
         cfg["arch"] = str(Path(cfg["arch"]).resolve())
     for key in ("data_dir", "path"):
         if cfg[key] is not None:
@@ -109,7 +113,11 @@ def kl_schedule_spec(cfg: dict[str, Any]) -> dict[str, Any] | None:
             f"--kl-schedule {kind}"
         )
     if kind == "cyclical":
-        return {"kind": "cyclical", "cycle_steps": cfg["kl_cycle_steps"], "cycles": cfg["kl_cycles"]}
+        return {
+            "kind": "cyclical",
+            "cycle_steps": cfg["kl_cycle_steps"],
+            "cycles": cfg["kl_cycles"],
+        }
     if kind == "capacity":
         return {
             "kind": "capacity",
@@ -118,6 +126,27 @@ def kl_schedule_spec(cfg: dict[str, Any]) -> dict[str, Any] | None:
             "gamma": cfg["beta"],
         }
     return None
+
+
+def _check_scale(cfg: dict[str, Any]) -> None:
+    """``--scale`` against ``--likelihood`` (vaecore.likelihoods' table), before anything is written."""
+    from vaecore.likelihoods import SCALES, resolve_scale
+
+    def applies(scale: str | None) -> bool:
+        try:
+            resolve_scale(cfg["likelihood"], scale)
+        except ValueError:
+            return False
+        return True
+
+    if not applies(cfg.get("scale")):
+        allowed = [s for s in SCALES if applies(s)]
+        takes = (
+            f"takes --scale {' | '.join(allowed)}" if allowed else "has no scale: leave --scale out"
+        )
+        raise CliError(
+            f"--scale {cfg['scale']} does not apply to --likelihood {cfg['likelihood']}, which {takes}"
+        ) from None
 
 
 def _check_dataset(cfg: dict[str, Any]) -> None:
@@ -134,12 +163,17 @@ def _check_dataset(cfg: dict[str, Any]) -> None:
         raise CliError(f"--path is for --dataset folder or csv, not {name!r}")
 
 
-def resolve_arch(arch: str, latent: int | None = None) -> dict[str, Any]:
-    """A named architecture or a JSON file's arch dict, with ``latent`` applied, checked."""
+def resolve_arch(arch: str | dict[str, Any], latent: int | None = None) -> dict[str, Any]:
+    """A named architecture, a JSON file's arch dict or an arch dict, with ``latent`` applied, checked."""
     from vaecore.arch import ArchDefError, to_jsonable, validate_arch_def
     from vaecore.architectures import get_architecture, list_architectures
 
     changes = {} if latent is None else {"latent": latent}
+    if isinstance(arch, dict):  # a config file's arch: mapping
+        try:
+            return to_jsonable(validate_arch_def({**arch, **changes}))
+        except ArchDefError as err:
+            raise CliError(f"the config file's arch: {_one_line(str(err))}") from None
     if arch in list_architectures():
         return to_jsonable(validate_arch_def(get_architecture(arch, **changes)))
     path = Path(arch)
@@ -188,6 +222,7 @@ ADDED_KEY_DEFAULTS: dict[str, Any] = {
     "kl_capacity": None,
     "kl_capacity_steps": None,
     "free_bits": 0.0,
+    "scale": None,
 }
 
 
@@ -214,6 +249,8 @@ def _dataset_options(cfg: dict[str, Any]) -> dict[str, Any]:
         "channels": cfg.get("channels"),
         "binarize": bool(cfg.get("binarize")),
         "resize_mode": cfg.get("resize_mode") or "stretch",
+        # a discretized likelihood scores 8-bit levels: resized or augmented pixels onto the grid
+        "quantize": cfg.get("likelihood") == "discretized_logistic",
     }
     if cfg["dataset"] in FILE_DATASETS:
         options["path"] = cfg["path"]

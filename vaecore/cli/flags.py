@@ -125,6 +125,7 @@ class Key:
 
 def _train_keys() -> dict[str, Key]:
     from vaecore.distribute import STRATEGIES
+    from vaecore.likelihoods import SCALES
     from vaecore.models import LIKELIHOODS
 
     return {
@@ -171,7 +172,8 @@ def _train_keys() -> dict[str, Key]:
         "arch": Key(
             "str",
             None,
-            "a named architecture or a JSON file holding an arch dict",
+            "a named architecture or a JSON file holding an arch dict (in a config file also "
+            "the arch dict itself, as a mapping)",
             None,
             "NAME_OR_JSON_FILE",
         ),
@@ -183,6 +185,14 @@ def _train_keys() -> dict[str, Key]:
             "pixel std of the gaussian likelihood (initial scale of the discretized logistic)",
             None,
             "F",
+        ),
+        "scale": Key(
+            "choice",
+            None,
+            "the likelihood's pixel scale: fixed (gaussian: --sigma as given), shared (one "
+            "learned), channel (one per colour channel) or pixel (predicted by the decoder); "
+            "default: the likelihood's own (gaussian fixed, discretized_logistic channel)",
+            SCALES,
         ),
         "beta": Key("nonneg_float", 1.0, "KL weight (1 = the ELBO)", None, "F"),
         "kl_warmup_steps": Key(
@@ -203,7 +213,11 @@ def _train_keys() -> dict[str, Key]:
             "pos_int", None, "cycles before beta holds (cyclical; default: cycle on)", None, "N"
         ),
         "kl_capacity": Key(
-            "nonneg_float", None, "the capacity C reached, in nats (--kl-schedule capacity)", None, "F"
+            "nonneg_float",
+            None,
+            "the capacity C reached, in nats (--kl-schedule capacity)",
+            None,
+            "F",
         ),
         "kl_capacity_steps": Key(
             "pos_int", None, "steps over which C rises from 0 (--kl-schedule capacity)", None, "N"
@@ -263,7 +277,13 @@ Run the same command again after a crash (or with a larger --epochs) and trainin
 continues from the last finished epoch. Config files (YAML or JSON) use the flag
 names with underscores: batch_size, kl_warmup_steps, ...""",
     "sample": """examples:
-  vaecore sample --model runs/mnist --num 64 --out samples.png --scale 2""",
+  vaecore sample --model runs/mnist --num 64 --out samples.png --scale 2
+  vaecore sample --model runs/cifar --temperature 0.7 --out cold.png
+  vaecore sample --model runs/cifar --sampler gmm --gmm-components 10 --out gmm.png
+
+--sampler gmm fits a Gaussian mixture to the posterior means of the run's training
+images (Ghosh et al. 2020) and keeps it in the run folder (ex_post_gmm_k10_full.npz);
+the next call reuses it, --refit-gmm fits it again.""",
     "reconstruct": """examples:
   vaecore reconstruct --model runs/mnist --num 16 --out recon.png   # inputs above reconstructions""",
     "interpolate": """examples:
@@ -335,8 +355,7 @@ def _add_use_args(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument(
         "--model", required=True, metavar="RUN_DIR_OR_.keras", help="a run folder or a .keras file"
     )
-    if name != "sample":
-        _add_data_args(p)
+    _add_data_args(p, "train" if name == "sample" else "test")
     pos, nonneg = _flag_type("pos_int"), _flag_type("nonneg_int")
     p.add_argument("--seed", type=nonneg, default=0, metavar="N", help="random seed (default: 0)")
     if name == "evaluate":
@@ -359,6 +378,7 @@ def _add_use_args(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--scale", type=pos, default=1, metavar="N", help="enlarge N times (default: 1)")
     if name == "sample":
         p.add_argument("--num", type=pos, default=64, metavar="N", help="images (default: 64)")
+        _add_sampler_args(p)
     elif name == "reconstruct":
         p.add_argument("--num", type=pos, default=16, metavar="N", help="images (default: 16)")
     else:
@@ -384,7 +404,50 @@ def _add_use_args(p: argparse.ArgumentParser, name: str) -> None:
         )
 
 
-def _add_data_args(p: argparse.ArgumentParser) -> None:
+def _add_sampler_args(p: argparse.ArgumentParser) -> None:
+    """``sample``'s choice of codes: the prior at a temperature, or the ex-post mixture."""
+    p.add_argument(
+        "--temperature",
+        type=_flag_type("nonneg_float"),
+        default=1.0,
+        metavar="T",
+        help="draw z ~ N(0, T^2 I) (--sampler prior; default: 1)",
+    )
+    p.add_argument(
+        "--sampler",
+        choices=("prior", "gmm"),
+        default="prior",
+        help="prior: N(0, T^2 I); gmm: a Gaussian mixture fitted to the posterior means of "
+        "the --split images (default: prior)",
+    )
+    p.add_argument(
+        "--gmm-components",
+        type=_flag_type("pos_int"),
+        default=10,
+        metavar="K",
+        help="mixture components (default: 10)",
+    )
+    p.add_argument(
+        "--gmm-covariance",
+        choices=("full", "diag"),
+        default="full",
+        help="covariance of each component (default: full)",
+    )
+    p.add_argument(
+        "--limit",
+        type=_flag_type("pos_int"),
+        default=None,
+        metavar="N",
+        help="fit the mixture on the first N images (default: all)",
+    )
+    p.add_argument(
+        "--refit-gmm",
+        action="store_true",
+        help="fit the mixture again, replacing the one kept in the run folder",
+    )
+
+
+def _add_data_args(p: argparse.ArgumentParser, split: str = "test") -> None:
     """Dataset flags for the commands that read images; defaults come from the run's config."""
     g = p.add_argument_group("data (default: the dataset in the run's config.json)")
     g.add_argument("--dataset", metavar="NAME")
@@ -396,7 +459,7 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--binarize", action=argparse.BooleanOptionalAction, default=None)
     g.add_argument("--resize-mode", choices=RESIZE_MODES, help="(default: the run's)")
     g.add_argument(
-        "--split", choices=("train", "test", "all"), default="test", help="(default: test)"
+        "--split", choices=("train", "test", "all"), default=split, help=f"(default: {split})"
     )
 
 

@@ -67,6 +67,7 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
             seed=cfg["seed"],
             free_bits=cfg.get("free_bits") or 0.0,
             kl_capacity=0.0 if cfg.get("kl_schedule") == "capacity" else None,
+            scale=cfg.get("scale"),
         )
         model.compile(
             optimizer=keras.optimizers.Adam(cfg["lr"]),
