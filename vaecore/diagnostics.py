@@ -17,7 +17,7 @@ Every chapter reports the same numbers the same way, so they live here:
   exact code length for given images (what :func:`evaluate` reports beside them).
 
 :func:`evaluate` is the one evaluation path: the command line's ``vaecore evaluate``
-should call it too.
+calls it too.
 
 Images are an array or tensor ``(N, H, W, C)`` in [0, 1], or a ``tf.data``
 pipeline of such batches (``(x, y)`` batches are fine; labels are ignored).
