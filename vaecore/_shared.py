@@ -3,7 +3,8 @@
 * :func:`to_numpy`: a tensor of any Keras backend (TensorFlow, JAX, torch on the
   CPU) or an array-like as a NumPy array;
 * :func:`class_name` / :func:`class_names_list`: readable names of class labels,
-  for legends (plots, plotly scatters) and the in-page map.
+  for legends (plots, plotly scatters) and the in-page map;
+* :func:`checked_weight`: a loss weight (beta, free bits, capacity) as a finite float >= 0.
 
 The explorers' own shared checks are in :mod:`vaecore.explorers.common`.
 """
@@ -41,3 +42,14 @@ def class_names_list(labels: np.ndarray, class_names: ClassNames) -> list[str]:
     """The names of integer classes ``0 .. labels.max()``, one per class index."""
     top = int(labels.max()) + 1 if labels.size else 0
     return [class_name(i, class_names) for i in range(top)]
+
+
+def checked_weight(name: str, value: Any) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` unless it is a finite number >= 0."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
+    if not (number >= 0 and np.isfinite(number)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return number

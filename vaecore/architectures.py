@@ -39,6 +39,16 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "decode": None,
         "name": "cifar10_conv",
     },
+    # The blur chapter's fully convolutional VAE: one stride-2 convolution to a 16x16x4
+    # latent map (1,024 units, a third of the 3,072 pixel values), one transposed
+    # convolution back; small enough to train for many epochs on a CPU.
+    "cifar10_map16": {
+        "input": (32, 32, 3),
+        "latent": (16, 16, 4),
+        "encode": [(64, 4, 2)],
+        "decode": None,
+        "name": "cifar10_map16",
+    },
     # The original CVAE project's face model, exactly as it was: 512 px, seven
     # stride-2 convolutions from 32 to 1024 filters, a mirrored decoder.
     "face_cvae_1": {

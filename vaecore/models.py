@@ -38,6 +38,7 @@ import numpy as np
 from keras import ops
 
 from vaecore import losses
+from vaecore._shared import checked_weight as _checked_weight
 from vaecore.arch import is_conv, is_spatial, latent_shape, to_jsonable, validate_arch_def
 from vaecore.compile_policy import (  # noqa: F401 - re-exported, the names older code imports
     CONV_STEPS_PER_EXECUTION,
@@ -52,20 +53,11 @@ from vaecore.likelihoods import (  # noqa: F401 - LIKELIHOODS: the older import 
     MIN_LOG_SCALE,
     LikelihoodMixin,
     MinValue,
+    check_coupling,
     inverse_soft_floor,
     resolve_scale,
 )
 from vaecore.networks import build_networks
-
-
-def _checked_weight(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
-    if not (number >= 0 and np.isfinite(number)):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return number
 
 
 @keras.saving.register_keras_serializable(package="vaecore")
@@ -90,6 +82,9 @@ class VAE(LikelihoodMixin, keras.Model):
             fixed for the Gaussian, per channel for the discretized logistic),
             ``"fixed"``, ``"shared"`` (one learned value), ``"channel"`` or
             ``"pixel"`` (a decoder head); see :mod:`vaecore.likelihoods`.
+        channel_coupling: colour channels of a pixel depend linearly on the
+            earlier ones given z (PixelCNN++'s within-pixel coupling; a third
+            decoder head, conv decoders, discretized logistic or Gaussian).
         free_bits: lambda of Kingma et al. (2016), nats per latent dimension: each
             dimension's KL (averaged over the batch) is penalized as
             ``max(lambda, KL_j)``, so the optimizer gains nothing by pushing a unit
@@ -120,10 +115,12 @@ class VAE(LikelihoodMixin, keras.Model):
         kl_capacity: float | None = None,
         seed: int | None = None,
         scale: str | None = None,
+        channel_coupling: bool = False,
         **kwargs,
     ):
         arch = validate_arch_def(arch_def)
         resolved_scale = resolve_scale(likelihood, scale)
+        channel_coupling = check_coupling(channel_coupling, likelihood, arch)
         beta = _checked_weight("beta", beta)
         free_bits = _checked_weight("free_bits", free_bits)
         if kl_capacity is not None:
@@ -139,6 +136,7 @@ class VAE(LikelihoodMixin, keras.Model):
         self._arch = arch
         self.likelihood = likelihood
         self.scale, self.scale_mode = scale, resolved_scale
+        self.channel_coupling = channel_coupling
         self._init = {"beta": beta, "free_bits": free_bits, "kl_capacity": kl_capacity}
         self.kl_warmup_steps = int(kl_warmup_steps)
         self.sigma = float(sigma)
@@ -158,7 +156,9 @@ class VAE(LikelihoodMixin, keras.Model):
         self._capacity_var = self._state("kl_capacity", kl_capacity or 0.0)
         pixel = resolved_scale == "pixel"
         bias = inverse_soft_floor(float(np.log(sigma))) if pixel else 0.0
-        self.encoder, self.decoder = build_networks(arch, pixel_scale=pixel, scale_bias=bias)
+        self.encoder, self.decoder = build_networks(
+            arch, pixel_scale=pixel, scale_bias=bias, coupling=channel_coupling
+        )
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         self.elbo_tracker = keras.metrics.Mean(name="elbo")
@@ -286,11 +286,8 @@ class VAE(LikelihoodMixin, keras.Model):
         """
         z_mean, z_log_var = self.encode(x, training=training)
         z = self.reparameterize(z_mean, z_log_var)
-        logits, log_scale = self.decoder_outputs(z, training=training)
-        out = {"z_mean": z_mean, "z_log_var": z_log_var, "z": z, "logits": logits}
-        if log_scale is not None:
-            out["log_scale"] = log_scale
-        return out
+        heads = self.decoder_heads(z, training=training)
+        return {"z_mean": z_mean, "z_log_var": z_log_var, "z": z, **heads}
 
     # --------------------------------------------------------------- losses
     def kl_weight(self):
@@ -318,7 +315,9 @@ class VAE(LikelihoodMixin, keras.Model):
         (KL of each latent dimension, shape ``(latent,)``), ``kl_loss`` (their sum)
         and ``loss``: reconstruction + beta * :meth:`kl_penalty`, what training minimizes.
         """
-        nll = self.reconstruction_nll(x, outputs["logits"], outputs.get("log_scale"))
+        nll = self.reconstruction_nll(
+            x, outputs["logits"], outputs.get("log_scale"), outputs.get("coupling")
+        )
         reconstruction = ops.mean(nll)
         kl_per_dim = ops.mean(
             losses.gaussian_kl_per_dim(outputs["z_mean"], outputs["z_log_var"]), axis=0
@@ -435,6 +434,8 @@ class VAE(LikelihoodMixin, keras.Model):
                 "scale": self.scale,
             }
         )
+        if self.channel_coupling:  # only when on: configs of other models stay as they were
+            config["channel_coupling"] = True
         return config
 
     @classmethod
@@ -471,6 +472,7 @@ def build_vae(
     free_bits: float = 0.0,
     kl_capacity: float | None = None,
     scale: str | None = None,
+    channel_coupling: bool = False,
 ) -> VAE:
     """Build a :class:`VAE` from an architecture definition (the one public entry point).
 
@@ -491,4 +493,6 @@ def build_vae(
         free_bits=free_bits,
         kl_capacity=kl_capacity,
         scale=scale,
+        channel_coupling=channel_coupling,
     )
+

@@ -17,7 +17,12 @@ Two options beyond the plain VAE:
   for conv decoders, a dense layer and reshape for dense ones; named in
   :data:`SCALE_HEAD_LAYERS`, so the in-page export can leave it out). Its kernel
   starts at zero and its bias at ``scale_bias``, so every pixel starts at the
-  same scale.
+  same scale;
+* a **channel-coupling head** (``coupling=True``, conv decoders): one more 3x3
+  convolution, ``C (C - 1) / 2`` raw coefficients per pixel of the linear
+  dependence of each colour channel on the ones before it (see
+  :mod:`vaecore.likelihoods`); zero-initialized, so training starts from
+  independent channels. Also in :data:`SCALE_HEAD_LAYERS`.
 """
 
 from __future__ import annotations
@@ -32,23 +37,29 @@ from keras import layers
 from vaecore.arch import is_conv, is_spatial
 
 #: The layers of the per-pixel scale head (left out of the in-page decoder, which shows the mean).
-SCALE_HEAD_LAYERS = ("log_scale_dense", "log_scale")
+SCALE_HEAD_LAYERS = ("log_scale_dense", "log_scale", "coupling")
 
 
 def build_networks(
-    arch: Mapping[str, Any], pixel_scale: bool = False, scale_bias: float = 0.0
+    arch: Mapping[str, Any],
+    pixel_scale: bool = False,
+    scale_bias: float = 0.0,
+    coupling: bool = False,
 ) -> tuple[keras.Model, keras.Model]:
     """``(encoder, decoder)`` for a normalized arch dict (dense or conv).
 
     The encoder maps images to ``[z_mean, z_log_var]`` (vectors, or maps for a
     latent map); the decoder maps codes to pre-sigmoid pixel values of the input's
     shape, and with ``pixel_scale`` also to a raw log scale per pixel
-    (``[logits, raw_log_scale]``).
+    (``[logits, raw_log_scale]``), and with ``coupling`` to the raw coupling
+    coefficients last (conv decoders only).
     """
+    if coupling and not is_conv(arch):
+        raise ValueError("channel coupling needs a conv decoder (an arch dict with 'encode')")
     if is_spatial(arch):
-        return _conv_encoder(arch), _map_decoder(arch, pixel_scale, scale_bias)
+        return _conv_encoder(arch), _map_decoder(arch, pixel_scale, scale_bias, coupling)
     if is_conv(arch):
-        return _conv_encoder(arch), _conv_decoder(arch, pixel_scale, scale_bias)
+        return _conv_encoder(arch), _conv_decoder(arch, pixel_scale, scale_bias, coupling)
     return _dense_encoder(arch), _dense_decoder(arch, pixel_scale, scale_bias)
 
 
@@ -60,15 +71,19 @@ def _scale_initializers(scale_bias: float) -> dict[str, Any]:
 
 
 def _conv_outputs(
-    h, channels: int, pixel_scale: bool, scale_bias: float
+    h, channels: int, pixel_scale: bool, scale_bias: float, coupling: bool = False
 ) -> Any:
-    logits = layers.Conv2D(channels, 3, padding="same", name="logits")(h)
-    if not pixel_scale:
-        return logits
-    raw = layers.Conv2D(
-        channels, 3, padding="same", name="log_scale", **_scale_initializers(scale_bias)
-    )(h)
-    return [logits, raw]
+    outputs = [layers.Conv2D(channels, 3, padding="same", name="logits")(h)]
+    if pixel_scale:
+        outputs.append(layers.Conv2D(
+            channels, 3, padding="same", name="log_scale", **_scale_initializers(scale_bias)
+        )(h))
+    if coupling:
+        pairs = channels * (channels - 1) // 2
+        outputs.append(layers.Conv2D(
+            pairs, 3, padding="same", name="coupling", **_scale_initializers(0.0)
+        )(h))
+    return outputs[0] if len(outputs) == 1 else outputs
 
 
 def _dense_encoder(arch: Mapping[str, Any]) -> keras.Model:
@@ -127,15 +142,19 @@ def _deconv_stack(h, arch: Mapping[str, Any]):
     return h
 
 
-def _map_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float) -> keras.Model:
+def _map_decoder(
+    arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float, coupling: bool = False
+) -> keras.Model:
     """The decoder of a latent map: transposed convolutions straight from the ``(h, w, c)`` code."""
     latent = keras.Input(shape=tuple(arch["latent"]), name="z")
     h = _deconv_stack(latent, arch)
-    outputs = _conv_outputs(h, arch["input"][-1], pixel_scale, scale_bias)
+    outputs = _conv_outputs(h, arch["input"][-1], pixel_scale, scale_bias, coupling)
     return keras.Model(latent, outputs, name="decoder")
 
 
-def _conv_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float) -> keras.Model:
+def _conv_decoder(
+    arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float, coupling: bool = False
+) -> keras.Model:
     height, width, channels = arch["input"]
     for _, _, (sh, sw) in arch["decode"]:
         height, width = height // sh, width // sw
@@ -149,5 +168,5 @@ def _conv_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float)
     )
     h = layers.Reshape((height, width, first_filters), name="reshape")(h)
     h = _deconv_stack(h, arch)
-    outputs = _conv_outputs(h, channels, pixel_scale, scale_bias)
+    outputs = _conv_outputs(h, channels, pixel_scale, scale_bias, coupling)
     return keras.Model(latent, outputs, name="decoder")
