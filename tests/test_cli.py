@@ -183,6 +183,7 @@ def test_evaluate_writes_json(run, tmp_path, capsys):
             "which takes --scale shared | channel | pixel",
         ),
         (["--scale", "huge"], "--scale"),
+        (["--channel-coupling"], "--channel-coupling: channel_coupling needs a discretized_logistic"),
     ],
 )
 def test_bad_train_input_is_one_line_exit_2(

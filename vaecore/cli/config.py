@@ -77,6 +77,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     _check_dataset(cfg)
     _check_scale(cfg)
     arch = resolve_arch(cfg["arch"], cfg["latent"])
+    _check_coupling(cfg, arch)
     cfg["latent"] = arch["latent"]
     cfg["image_size"], cfg["channels"] = _image_size_for(arch, cfg["image_size"], cfg["channels"])
     kl_schedule_spec(cfg)  # a schedule missing its settings is a one-line error now, not later
@@ -126,6 +127,18 @@ def kl_schedule_spec(cfg: dict[str, Any]) -> dict[str, Any] | None:
             "gamma": cfg["beta"],
         }
     return None
+
+
+def _check_coupling(cfg: dict[str, Any], arch: dict[str, Any]) -> None:
+    """``--channel-coupling`` against the likelihood and the arch, before anything is written."""
+    if not cfg.get("channel_coupling"):
+        return
+    from vaecore.likelihoods import check_coupling
+
+    try:
+        check_coupling(True, cfg["likelihood"], arch)
+    except ValueError as err:
+        raise CliError(f"--channel-coupling: {err}") from None
 
 
 def _check_scale(cfg: dict[str, Any]) -> None:
@@ -223,6 +236,7 @@ ADDED_KEY_DEFAULTS: dict[str, Any] = {
     "kl_capacity_steps": None,
     "free_bits": 0.0,
     "scale": None,
+    "channel_coupling": False,
 }
 
 

@@ -194,6 +194,13 @@ def _train_keys() -> dict[str, Key]:
             "default: the likelihood's own (gaussian fixed, discretized_logistic channel)",
             SCALES,
         ),
+        "channel_coupling": Key(
+            "bool",
+            False,
+            "couple a pixel's colour channels (PixelCNN++): each channel's mean depends "
+            "linearly on the earlier channels' values given z; conv archs, "
+            "discretized_logistic or gaussian",
+        ),
         "beta": Key("nonneg_float", 1.0, "KL weight (1 = the ELBO)", None, "F"),
         "kl_warmup_steps": Key(
             "nonneg_int", 0, "ramp the KL weight from 0 to beta over N steps", None, "N"

@@ -68,6 +68,7 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
             free_bits=cfg.get("free_bits") or 0.0,
             kl_capacity=0.0 if cfg.get("kl_schedule") == "capacity" else None,
             scale=cfg.get("scale"),
+            channel_coupling=bool(cfg.get("channel_coupling")),
         )
         model.compile(
             optimizer=keras.optimizers.Adam(cfg["lr"]),
