@@ -6,7 +6,10 @@
   drawn with the mouse is encoded in the page (matching ``model.encode``);
 * the built book (``_build/html``, made by the README's first command): every chapter
   page loads no http(s) resource, its maths is rendered by MathJax, its plotly figures
-  are drawn, and every explorer on it works and passes its own check against Keras.
+  are drawn, and every explorer on it works and passes its own check against Keras;
+* the built book as a reader meets it: the visible sidebar toggle opens and closes the chapter
+  list at 1400 px and 400 px, no page logs a console error, no page scrolls sideways at either
+  width, and the explorers' text has a WCAG contrast of at least 4.5 in dark and light mode.
 
 Chromium is Debian's ``chromium`` + ``chromium-driver`` (``.ci/run`` installs them), driven
 by selenium. Without them these tests skip, except under CI (``$CI`` set), where they fail.
