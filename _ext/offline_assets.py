@@ -1,8 +1,12 @@
 """Sphinx extension (listed in _config.yml): the built book loads nothing from the network.
 
-* plotly.js: copied from the installed ``plotly`` PyPI package into
-  ``_static/vendor/plotly/`` and loaded (in the page head, before the figures'
-  inline scripts) only on pages that hold a plotly figure; the figures' CDN
+* plotly.js: loaded (in the page head, before the figures' inline scripts) only on pages
+  that hold a plotly figure, and there the smallest bundle that draws it: the vendored
+  partial bundle ``plotly.js-gl3d-dist-min`` (1.75 MB: scatter, scatter3d, surface, mesh3d,
+  cone, streamtube, isosurface, volume; ``_static_offline/``) when every trace on the page is
+  one of those and its plotly.js version is the installed ``plotly`` package's, else the full
+  ``plotly.min.js`` (4.8 MB) copied from that package into ``_static/vendor/plotly/``. A figure
+  whose traces cannot be read gets the full bundle. The figures' CDN
   fallback scripts, meant for Jupyter and Colab (``vaecore.interactive.to_html``),
   and plotly's own ``include_plotlyjs="cdn"`` tags are removed from those pages.
 * MathJax and the ipywidgets manager come from ``_static/vendor`` (see
@@ -17,6 +21,12 @@ import shutil
 from pathlib import Path
 
 PLOTLY_JS = "vendor/plotly/plotly.min.js"
+PLOTLY_GL3D_DIR = "plotly.js-gl3d-dist-min-4.1.1"  # in _static_offline, with its licence
+PLOTLY_GL3D_JS = f"{PLOTLY_GL3D_DIR}/plotly-gl3d.min.js"
+GL3D_TRACES = {"scatter", "scatter3d", "surface", "mesh3d", "cone", "streamtube", "isosurface", "volume"}
+# the figure as vaecore.explorers.scatter3d.to_html writes it, or plotly's own to_html
+VAECORE_FIG = re.compile(r"var fig = (\{.*?\});\n  function draw\(\)", flags=re.DOTALL)
+PLOTLY_FIG = re.compile(r'Plotly\.newPlot\(\s*"[^"]*",\s*(\[.*?\]),\s*\{', flags=re.DOTALL)
 WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"
 CDN_FALLBACK = re.compile(r'<script class="vaecore-plotly-cdn">.*?</script>', flags=re.DOTALL)
 # what plotly's own fig.to_html(include_plotlyjs="cdn") writes: served locally instead
@@ -26,11 +36,47 @@ REMOTE_ASSET = re.compile(
 )
 
 
+def trace_types(body: str) -> set[str] | None:
+    """Every trace type of the plotly figures in ``body``; None if a figure cannot be read."""
+    import json
+
+    figures = body.count('class="plotly-graph-div')
+    types: set[str] = set()
+    found = 0
+    for match in VAECORE_FIG.finditer(body):
+        try:
+            data = json.loads(match.group(1).replace("<\\/", "</")).get("data", [])
+        except ValueError:
+            return None
+        types |= {trace.get("type", "scatter") for trace in data}
+        found += 1
+    for match in PLOTLY_FIG.finditer(body):
+        try:
+            data = json.loads(match.group(1))
+        except ValueError:
+            return None
+        types |= {trace.get("type", "scatter") for trace in data}
+        found += 1
+    return types if found >= figures else None
+
+
+def plotly_bundle(body: str) -> str:
+    """The plotly.js file under _static that draws every figure in ``body``."""
+    from plotly.offline import get_plotlyjs_version
+
+    partial = Path(__file__).resolve().parent.parent / "_static_offline" / PLOTLY_GL3D_JS
+    types = trace_types(body)
+    same_version = PLOTLY_GL3D_DIR.endswith("-" + get_plotlyjs_version())
+    if types is not None and types <= GL3D_TRACES and same_version and partial.is_file():
+        return PLOTLY_GL3D_JS
+    return PLOTLY_JS
+
+
 def _page_context(app, pagename, templatename, context, doctree):
     body = context.get("body", "")
     if "vaecore-plotly" in body or "plotly-graph-div" in body:
+        app.add_js_file(plotly_bundle(body), priority=100)
         context["body"] = PLOTLY_CDN_TAG.sub("", CDN_FALLBACK.sub("", body))
-        app.add_js_file(PLOTLY_JS, priority=100)
 
 
 def _copy_assets(app, exception):
