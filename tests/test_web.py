@@ -4,6 +4,7 @@ The browser itself is tested in tests/test_browser.py; here the same runtime fil
 under node, which CI installs, so the JavaScript maths is checked without a browser.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -108,6 +109,11 @@ def test_explorer_html_is_self_contained(model, tmp_path):
     page = ex._repr_html_()
     assert 'vaecoreWeb.mount("' + ex.element_id in page
     assert web.runtime_js()[:200] in page
+    # the runtime is its own script, marked with the hash of its text (the book's build shares it)
+    marked = re.findall(r'<script class="vaecore-runtime" data-sha256="([0-9a-f]{64})">(.*?)</script>', page, re.S)
+    assert len(marked) == 1 and marked[0][1] == web.runtime_js()
+    assert hashlib.sha256(marked[0][1].encode()).hexdigest() == marked[0][0]
+    assert re.search(r'<script>vaecoreWeb\.mount\("' + ex.element_id + r'", \{.*\}\);</script>$', page, re.S)
     assert not re.search(r"https?://", page), "an explorer must not reach the network"
     assert ex.check_error <= 2
     assert len(ex.spec["map"]["points"]) == 100 and ex.spec["map"]["names"] == ["a", "b", "c", "d"]
@@ -323,6 +329,7 @@ def test_model_choice_puts_explorers_behind_one_menu(model, tmp_path):
     assert menu.check_error == max(one.check_error, two.check_error)
     page = menu.html()
     assert page.count("vaecoreWeb.mountChoice(") == 1 and page.count("(function (root)") == 1
+    assert page.count('<script class="vaecore-runtime"') == 1
     assert 'class="vaecore-choice"' in page and not re.search(r"https?://", page)
     # one runtime for the whole menu: smaller than the two explorers shown apart
     assert menu.size_bytes < one.size_bytes + two.size_bytes

@@ -11,8 +11,12 @@ alike, because the decoder itself is in the output:
   as a compact spec: a list of operations and one base64 blob of weights, float16
   by default (``"int8"``: per-output-channel scales, a quarter of float32);
 * ``vaecore/static/vaecore_web.js`` is the runtime that runs such a spec, inlined
-  into each output (about 20 kB; why our own runtime rather than TensorFlow.js or
-  onnxruntime-web is said at the top of that file);
+  into each output (about 36 kB; why our own runtime rather than TensorFlow.js or
+  onnxruntime-web is said at the top of that file) as its own
+  ``<script class="vaecore-runtime" data-sha256="...">``: the output stays self-contained
+  for Jupyter, Colab and a saved .ipynb, and the book's build (``_ext/light_pages.py``)
+  replaces each marked copy by one shared ``_static`` file of exactly those bytes (the
+  hash names it and is checked), so a page loads the runtime once;
 * :func:`vaecore.export.run_network` is the same runtime in NumPy, used to measure what the
   quantization costs before anything reaches a browser.
 
@@ -31,6 +35,7 @@ turns a kernel explorer into its in-page twin.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import json
 import uuid
@@ -54,14 +59,28 @@ __all__ = [
     "latent_explorer",
     "model_choice",
     "runtime_js",
+    "runtime_tag",
 ]
 
 AUTO_INT8_BYTES = 3_000_000  # precision="auto": float16 weights above this go int8
+RUNTIME_CLASS = "vaecore-runtime"  # the book's build shares scripts of this class (_ext/light_pages.py)
 
 
 def runtime_js() -> str:
     """The JavaScript runtime and explorer UI (``vaecore/static/vaecore_web.js``)."""
     return resources.files("vaecore").joinpath("static/vaecore_web.js").read_text("utf-8")
+
+
+def runtime_tag() -> str:
+    """The runtime as one inline ``<script>``, marked with its class and the SHA-256 of its text.
+
+    Self-contained wherever the output is shown (Jupyter, Colab, a saved .ipynb or HTML
+    file); the book's build swaps it for a ``<script src>`` of a shared file holding
+    exactly these bytes, and leaves it inline if the text does not match the hash.
+    """
+    js = runtime_js()
+    digest = hashlib.sha256(js.encode("utf-8")).hexdigest()
+    return f'<script class="{RUNTIME_CLASS}" data-sha256="{digest}">{js}</script>\n'
 
 
 class WebExplorer:
@@ -81,13 +100,13 @@ class WebExplorer:
         self.element_id = f"{self._css_class}-" + uuid.uuid4().hex[:12]
 
     def html(self) -> str:
-        """The self-contained HTML fragment: a div, the inlined runtime, the spec."""
+        """The self-contained HTML fragment: a div, the inlined runtime (:func:`runtime_tag`), the spec."""
         payload = json.dumps(self.spec, separators=(",", ":")).replace("</", "<\\/")
         return (
             f'<div id="{self.element_id}" class="{self._css_class}">'
             "(The latent explorer needs JavaScript.)</div>\n"
-            f"<script>{runtime_js()}\n"
-            f'vaecoreWeb.{self._mount}("{self.element_id}", {payload});</script>'
+            f"{runtime_tag()}"
+            f'<script>vaecoreWeb.{self._mount}("{self.element_id}", {payload});</script>'
         )
 
     def _repr_html_(self) -> str:
