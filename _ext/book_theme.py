@@ -19,7 +19,12 @@ Two bugs of the theme stack that jupyter-book 1.x installs (Sphinx 7.4, sphinx-b
   (fixed upstream in Sphinx 8.2, which jupyter-book 1.x does not allow). Each page's script
   list is deduplicated before it is written.
 
-Also: ``default_mode`` is ``auto`` (the theme follows the system's light or dark setting).
+Also: ``default_mode`` is ``auto`` (the theme follows the system's light or dark setting), and
+the theme's ``_static/scripts/fontawesome.js`` (1.5 MB on every page: Font Awesome's script that
+swaps each ``<i class="fa-...">`` icon for an inline SVG, there "so that users can add custom
+icons", which the book has none of) is replaced by a one-line stub in the built book: the theme's
+own CSS already carries Font Awesome's classes and webfonts (``vendor/fontawesome/webfonts``,
+fetched only for the icons a page shows), so every icon is still drawn, by the font.
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ from pathlib import Path
 
 STATIC = Path(__file__).resolve().parent / "static"
 CSS = "book.css"
+FONTAWESOME_JS = "scripts/fontawesome.js"  # under _static, from pydata-sphinx-theme
+FONTAWESOME_STUB = (
+    "/* pydata-sphinx-theme's Font Awesome SVG script, left out of the book (_ext/book_theme.py):\n"
+    " * the theme's CSS draws the icons with Font Awesome's webfonts. */\n"
+)
 
 
 def _theme_options(app, config):
@@ -58,8 +68,17 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique  # in place: Sphinx restores its own list after each page
 
 
+def _stub_fontawesome_js(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    target = Path(app.outdir) / "_static" / FONTAWESOME_JS
+    if target.is_file():
+        target.write_text(FONTAWESOME_STUB, encoding="utf-8")
+
+
 def setup(app):
     app.connect("config-inited", _theme_options)
+    app.connect("build-finished", _stub_fontawesome_js)
     app.add_css_file(CSS, priority=900)  # after the theme's own styles
     app.connect("html-page-context", _dedupe_scripts, priority=950)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
