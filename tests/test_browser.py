@@ -9,7 +9,11 @@
   are drawn, and every explorer on it works and passes its own check against Keras;
 * the built book as a reader meets it: the visible sidebar toggle opens and closes the chapter
   list at 1400 px and 400 px, no page logs a console error, no page scrolls sideways at either
-  width, and the explorers' text has a WCAG contrast of at least 4.5 in dark and light mode.
+  width, and the explorers' text has a WCAG contrast of at least 4.5 in dark and light mode;
+  the header icons are drawn by the theme's icon font (Font Awesome's script is a stub).
+
+The explorers on the built pages run the shared runtime files that ``_ext/light_pages.py``
+puts in ``_static/vaecore/``; page sizes are ``tests/test_pages.py``'s.
 
 Chromium is Debian's ``chromium`` + ``chromium-driver`` (``.ci/run`` installs them), driven
 by selenium. Without them these tests skip, except under CI (``$CI`` set), where they fail.
@@ -321,10 +325,7 @@ def test_built_pages_reference_no_remote_assets():
         assert not re.search(r"url\(\s*['\"]?https?://", text), css
 
 
-def test_built_chapter_pages_are_at_most_10_mb():
-    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
-    for page in _chapter_pages():
-        assert page.stat().st_size <= 10_000_000, f"{page.name}: {page.stat().st_size:,} bytes"
+# (page sizes: tests/test_pages.py checks the budget of benchmarks/page_sizes.py on every page)
 
 
 @pytest.mark.parametrize("page", [p.name for p in _chapter_pages()] or ["(not built)"])
@@ -476,6 +477,29 @@ def test_sidebar_toggles_open_and_close(reader, width):
         assert len(_visible(reader, "#pst-secondary-sidebar-modal .toc-entry a")) >= 5
         escape()
         assert not reader.execute_script(modal, "pst-secondary-sidebar-modal")
+    assert _console_errors(reader) == []
+
+
+ICONS = """
+return Array.from(document.querySelectorAll('.article-header-buttons [class*="fa-"], .theme-switch-button [class*="fa-"]'))
+  .filter(e => e.checkVisibility({visibilityProperty: true}))
+  .map(e => ({cls: e.className, tag: e.tagName, w: e.getBoundingClientRect().width,
+              font: getComputedStyle(e).fontFamily, glyph: getComputedStyle(e, '::before').content}));
+"""
+
+
+def test_header_icons_are_drawn_by_the_theme_font(reader):
+    """The header's icons show without Font Awesome's script (a stub in the book): the font draws them."""
+    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
+    _open(reader, BUILD / "book" / "intro.html")
+    _wait(reader, "return document.readyState === 'complete' && document.fonts.status === 'loaded'")
+    icons = reader.execute_script(ICONS)
+    assert len(icons) >= 4, f"too few header icons: {icons}"
+    loaded = "return Array.from(document.fonts).filter(f => f.status === 'loaded').map(f => f.family)"
+    assert any("Font Awesome" in family for family in reader.execute_script(loaded)), "no icon font loaded"
+    for icon in icons:
+        assert icon["tag"] == "I" and "Font Awesome" in icon["font"], icon
+        assert icon["w"] >= 8 and icon["glyph"] not in ("none", "normal", '""'), f"icon not drawn: {icon}"
     assert _console_errors(reader) == []
 
 
