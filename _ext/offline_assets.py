@@ -9,9 +9,9 @@
   whose traces cannot be read gets the full bundle. The figures' CDN
   fallback scripts, meant for Jupyter and Colab (``vaecore.interactive.to_html``),
   and plotly's own ``include_plotlyjs="cdn"`` tags are removed from those pages.
-* MathJax and the ipywidgets manager come from ``_static/vendor`` (see
-  ``_static/vendor/README.md``), set in ``_config.yml``; here the build checks that
-  no page ends up with a ``<script>``/``<link>``/``<img>`` pointing at http(s).
+* MathJax and the ipywidgets manager come from ``_static_offline`` (see its README), set in
+  ``_config.yml`` (the manager only on pages that show a widget: ``light_pages.py``); here the
+  build checks that no page ends up with a ``<script>``/``<link>``/``<img>`` pointing at http(s).
 """
 
 from __future__ import annotations
