@@ -101,6 +101,11 @@ def share_runtime(body: str, src_of) -> tuple[str, dict[str, str]]:
     return body, files
 
 
+def _current_runtime() -> str:
+    path = Path(__file__).resolve().parent.parent / "vaecore" / "static" / "vaecore_web.js"
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
 def _share_runtime(app, pagename, templatename, context, doctree):
     body = context.get("body", "")
     if "vaecoreWeb" not in body:
@@ -108,7 +113,11 @@ def _share_runtime(app, pagename, templatename, context, doctree):
     pathto = context["pathto"]
     body, files = share_runtime(body, lambda path: pathto(f"_static/{path}", 1))
     context["body"] = body
+    current = runtime_file(_current_runtime())
     for path, js in files.items():
+        if path != current:  # (information, not a warning: the page runs what its notebook holds)
+            LOG.info("%s: its explorers run the runtime %s, not vaecore's current %s (re-execute the "
+                     "chapter to update them)", pagename, path, current)
         target = Path(app.outdir) / "_static" / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists() or target.read_text(encoding="utf-8") != js:
