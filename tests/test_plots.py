@@ -207,8 +207,15 @@ def check_curves(fig, n_epochs):
         "Reconstruction loss",
         "KL divergence",
     ]
+    # what a reader sees: the axes in words and units, the dashed curve named as the test split
+    assert [ax.get_ylabel() for ax in axes] == [
+        "reconstruction + β·KL (nats per image)",
+        "−log p(x|z) (nats per image)",
+        "KL(q(z|x) ‖ p(z)) (nats per image)",
+    ]
     for ax in axes:
-        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "validation"]
+        assert ax.get_xlabel() == "epoch"
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
         assert list(ax.lines[0].get_xdata()) == list(range(1, n_epochs + 1))
 
 
@@ -242,7 +249,7 @@ def test_training_curves_from_real_fit_history_and_csv(model, images, tmp_path):
 
 def test_training_curves_choices_and_errors(tmp_path):
     fig = plots.training_curves({"loss": [1.0, 0.5], "elbo": [-1.0, -0.5]}, metrics=["elbo"])
-    assert len(fig.axes) == 1 and fig.axes[0].get_title() == "Elbo"
+    assert len(fig.axes) == 1 and fig.axes[0].get_title() == "ELBO"
     fig, axes = plt.subplots(1, 3)
     assert plots.training_curves(HISTORY, ax=axes) is fig
     with pytest.raises(ValueError, match="available columns"):
@@ -251,6 +258,35 @@ def test_training_curves_choices_and_errors(tmp_path):
         plots.training_curves(tmp_path / "missing.csv")
     with pytest.raises(TypeError, match="History"):
         plots.training_curves(42)
+
+
+def test_training_curves_labels_say_what_and_in_which_unit():
+    # no raw keys such as "reconstruction_loss" or "val_kl_loss" on an axis or in a legend
+    fig = plots.training_curves(HISTORY)
+    shown = [ax.get_ylabel() for ax in fig.axes] + [
+        t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()
+    ]
+    assert not [text for text in shown if "_" in text], shown
+    # the split is named by the caller where it is not the test split
+    fig = plots.training_curves(HISTORY, val_label="validation (10% of train)")
+    assert {t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()} == {
+        "train",
+        "validation (10% of train)",
+    }
+    # another unit, or none (e.g. a history logged per pixel)
+    fig = plots.training_curves(HISTORY, metrics=["kl_loss"], units="bits per image")
+    assert fig.axes[0].get_ylabel() == "KL(q(z|x) ‖ p(z)) (bits per image)"
+    fig = plots.training_curves(HISTORY, metrics=["loss", "kl_loss"], units=None)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["reconstruction + β·KL", "KL(q(z|x) ‖ p(z))"]
+    fig = plots.training_curves({"elbo": [-3.0, -2.0], "val_elbo": [-3.1, -2.2]}, metrics=["elbo"])
+    assert fig.axes[0].get_ylabel() == "ELBO (nats per image, higher is better)"
+    fig = plots.training_curves({"elbo": [-3.0, -2.0]}, metrics=["elbo"], units=None)
+    assert fig.axes[0].get_ylabel() == "ELBO (higher is better)"
+    # a metric the function does not know keeps its name, without inventing a unit
+    fig = plots.training_curves({"accuracy_top5": [0.1, 0.2]}, metrics=["accuracy_top5"])
+    assert fig.axes[0].get_ylabel() == "accuracy top5"
+    assert fig.axes[0].get_title() == "Accuracy top5"
+    plt.close("all")
 
 
 def test_training_curves_from_run_directory_with_na(tmp_path):

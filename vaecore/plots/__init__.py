@@ -21,7 +21,7 @@ The figures live in three modules, by job, and every name is available here:
 """
 
 from vaecore.images import montage
-from vaecore.plots.curves import METRIC_TITLES, training_curves
+from vaecore.plots.curves import METRIC_TITLES, METRIC_YLABELS, training_curves
 from vaecore.plots.grids import image_grid, latent_manifold, manifold_image, reconstructions
 from vaecore.plots.scatter import (
     MAX_CLASSES,
@@ -33,6 +33,7 @@ from vaecore.plots.scatter import (
 __all__ = [
     "MAX_CLASSES",
     "METRIC_TITLES",
+    "METRIC_YLABELS",
     "image_grid",
     "latent_manifold",
     "latent_scatter_2d",

@@ -1,4 +1,4 @@
-"""Training curves: loss, reconstruction and KL per epoch, train beside validation.
+"""Training curves: loss, reconstruction and KL per epoch, train beside validation (test).
 
 Part of :mod:`vaecore.plots` (which re-exports every name).
 """
@@ -18,13 +18,27 @@ from vaecore._shared import to_numpy
 from vaecore.plots.grids import _new_figure
 from vaecore.runs import read_history
 
-__all__ = ["METRIC_TITLES", "training_curves"]
+__all__ = ["METRIC_TITLES", "METRIC_YLABELS", "training_curves"]
 
 #: Titles of the standard VAE metrics in :func:`training_curves`.
 METRIC_TITLES = {
     "loss": "Total loss",
     "reconstruction_loss": "Reconstruction loss",
     "kl_loss": "KL divergence",
+}
+
+#: Panel titles of other metrics that :func:`training_curves` knows by name.
+_OTHER_TITLES = {"elbo": "ELBO", "kl_weight": "KL weight"}
+
+#: The y-axis label of each known metric, in words; ``{units}`` is the ``units``
+#: argument of :func:`training_curves` (vaecore logs every loss term in nats per
+#: image: sums over the pixels, means over the images).
+METRIC_YLABELS = {
+    "loss": "reconstruction + β·KL ({units})",
+    "reconstruction_loss": "−log p(x|z) ({units})",
+    "kl_loss": "KL(q(z|x) ‖ p(z)) ({units})",
+    "elbo": "ELBO ({units}, higher is better)",
+    "kl_weight": "β (weight of the KL term)",
 }
 
 
@@ -73,6 +87,8 @@ def training_curves(
     logy: bool = False,
     ax: Axes | Sequence[Axes] | None = None,
     fig: Figure | None = None,
+    val_label: str = "test",
+    units: str | None = "nats per image",
 ) -> Figure:
     """Plot loss, reconstruction loss and KL divergence, train vs validation.
 
@@ -86,8 +102,17 @@ def training_curves(
         logy: logarithmic y axes.
         ax: one axes per panel (a single axes is fine for a single metric).
         fig: draw into this figure (cleared first).
+        val_label: the legend name of the ``val_<name>`` curves, i.e. of the data that
+            was passed as ``validation_data``. The default is ``"test"`` because every
+            chapter of this book, and ``vaecore train``, validates on the test split (none
+            holds out part of the training data); pass ``"validation"`` (or any name) when
+            the validation data is something else.
+        units: the unit of the loss terms on the y axes (``loss``, ``reconstruction_loss``,
+            ``kl_loss``, ``elbo``). vaecore logs them in nats per image, the default;
+            ``None`` leaves the unit out, e.g. for a history logged per pixel.
 
-    Epochs are numbered from 1 on the x axis.
+    Each panel's y axis says in words what it shows and in what unit (metrics it does
+    not know by name keep their name); the x axis is the epoch, numbered from 1.
     """
     columns = _history_to_columns(history)
     metrics = _pick_metrics(columns, metrics)
@@ -99,7 +124,7 @@ def training_curves(
         if len(axes) < len(metrics):
             raise ValueError(f"need {len(metrics)} axes for metrics {metrics}, got {len(axes)}")
     for panel, metric in zip(axes, metrics, strict=False):
-        _plot_metric(panel, columns, metric, logy)
+        _plot_metric(panel, columns, metric, logy, val_label, units)
     figure = axes[0].figure
     if title and ax is None:
         figure.suptitle(title)
@@ -107,9 +132,28 @@ def training_curves(
     return figure
 
 
-def _plot_metric(ax: Axes, columns: Mapping[str, list], metric: str, logy: bool) -> None:
-    """One panel: train and validation curves of ``metric``."""
-    for key, label, style in ((metric, "train", "-"), (f"val_{metric}", "validation", "--")):
+def _ylabel(metric: str, units: str | None) -> str:
+    """The y-axis label of ``metric``: words and unit where known, else the metric's name."""
+    label = METRIC_YLABELS.get(metric)
+    if label is None:
+        return metric.replace("_", " ")
+    return (
+        label.format(units=units)
+        if units
+        else label.replace(" ({units})", "").replace("({units}, ", "(")
+    )
+
+
+def _plot_metric(
+    ax: Axes,
+    columns: Mapping[str, list],
+    metric: str,
+    logy: bool,
+    val_label: str = "test",
+    units: str | None = "nats per image",
+) -> None:
+    """One panel: train and validation (``val_label``) curves of ``metric``."""
+    for key, label, style in ((metric, "train", "-"), (f"val_{metric}", val_label, "--")):
         values = columns.get(key)
         if not values:
             continue
@@ -121,9 +165,10 @@ def _plot_metric(ax: Axes, columns: Mapping[str, list], metric: str, logy: bool)
         )
         marker = "o" if len(values) <= 30 else None
         ax.plot(x, values, style, marker=marker, markersize=3, label=label)
-    ax.set_title(METRIC_TITLES.get(metric, metric.replace("_", " ").capitalize()))
+    title = METRIC_TITLES.get(metric) or _OTHER_TITLES.get(metric)
+    ax.set_title(title or metric.replace("_", " ").capitalize())
     ax.set_xlabel("epoch")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(_ylabel(metric, units))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if logy:
         ax.set_yscale("log")
