@@ -101,6 +101,52 @@ def test_javascript_runtime_matches_keras(model, tmp_path):
     np.testing.assert_allclose(js, numpy_images.reshape(js.shape), atol=1e-5)
 
 
+@pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("CI"), reason="no node")
+def test_webassembly_kernel_and_javascript_loops_agree(model, tmp_path):
+    """The runtime's two backends (WebAssembly SIMD, the default; plain JavaScript, the fallback)."""
+    runtime = resources.files("vaecore").joinpath("static/vaecore_web.js")
+    z = np.random.default_rng(6).normal(size=(2, model.latent_dim)).astype("float32")
+    (tmp_path / "spec.json").write_text(json.dumps(web.decoder_spec(model, "float16")))
+    script = (
+        "const api = require(process.argv[1]);"
+        "const spec = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));"
+        "const zs = JSON.parse(process.argv[3]), out = {};"
+        "for (const b of ['wasm', 'js']) { const net = new api.Network(spec, {backend: b});"
+        "  out[b] = {backend: net.backend, images: zs.map(z => Array.from(net.run(Float32Array.from(z))))}; }"
+        "console.log(JSON.stringify(out));"
+    )
+    out = subprocess.run(
+        ["node", "-e", script, str(runtime), str(tmp_path / "spec.json"), json.dumps(z.tolist())],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    got = json.loads(out.stdout)
+    assert got["wasm"]["backend"] == "wasm" and got["js"]["backend"] == "js"
+    np.testing.assert_allclose(got["wasm"]["images"], got["js"]["images"], atol=1e-5)
+
+
+def test_webassembly_kernel_is_its_source_assembled(tmp_path):
+    """GEMM_WASM in the runtime is vaecore_gemm.wat assembled (checked where node has wabt)."""
+    import base64
+
+    static = resources.files("vaecore").joinpath("static")
+    inlined = re.search(r'var GEMM_WASM = "([A-Za-z0-9+/=]+)";', static.joinpath("vaecore_web.js").read_text())
+    assert inlined and base64.b64decode(inlined.group(1))[:4] == b"\0asm"
+    if shutil.which("node") is None:
+        pytest.skip("no node")
+    script = (
+        "let wabt; try { wabt = require('wabt'); } catch (e) { console.log('none'); process.exit(0); }"
+        "wabt().then(w => { const m = w.parseWat('k.wat', require('fs').readFileSync(process.argv[1], 'utf8'));"
+        "  m.validate(); console.log(Buffer.from(m.toBinary({}).buffer).toString('base64')); });"
+    )
+    out = subprocess.run(
+        ["node", "-e", script, str(static.joinpath("vaecore_gemm.wat"))],
+        capture_output=True, text=True, check=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    if out.stdout.strip() == "none":
+        pytest.skip("node has no wabt package (npm install wabt)")
+    assert out.stdout.strip() == inlined.group(1)
+
+
 def test_explorer_html_is_self_contained(model, tmp_path):
     rng = np.random.default_rng(5)
     z_ref = rng.normal(size=(300, model.latent_dim)).astype("float32")
