@@ -48,3 +48,15 @@ def test_bad_input_is_refused_with_a_clear_message():
         image_stats.saturation(np.zeros((4, 4, 2, 2)))
     with pytest.raises(ValueError, match="3 x 3"):
         image_stats.sharpness(np.zeros((1, 2, 2, 1)))
+
+
+def test_describe_puts_each_set_in_a_row():
+    rng = np.random.default_rng(1)
+    sharp = rng.uniform(size=(6, 8, 8, 3))
+    table = image_stats.describe({("model", "sharp"): sharp, ("model", "blurred"): _box_blur(sharp)})
+    assert list(table.columns) == ["images", "sharpness", "saturation"]
+    assert table.loc[("model", "sharp"), "images"] == 6
+    means = [float(v.split(" ± ")[0]) for v in table["sharpness"]]
+    assert means[0] > 2 * means[1]
+    with pytest.raises(ValueError):
+        image_stats.describe({})

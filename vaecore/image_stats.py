@@ -18,11 +18,15 @@ classifier); they measure exactly what their names say.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["LUMA", "luminance", "saturation", "sharpness"]
+from vaecore.compare import mean_pm
+
+__all__ = ["LUMA", "describe", "luminance", "saturation", "sharpness"]
 
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R BT.601 weights of R, G, B
 _LAPLACIAN = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
@@ -63,3 +67,18 @@ def saturation(images: Any) -> np.ndarray:
     top, bottom = x.max(axis=-1), x.min(axis=-1)
     s = np.divide(top - bottom, top, out=np.zeros_like(top), where=top > 0)
     return s.mean(axis=(1, 2))
+
+
+def describe(pictures: Mapping[Any, Any], decimals: int = 3) -> pd.DataFrame:
+    """One row per set of images: how many, and sharpness and saturation as "mean ± s.e.".
+
+    ``pictures`` maps a label (a string, or a tuple such as ``(model, sampler)``, which
+    becomes a multi-level index) to images in [0, 1]. The standard error is over the
+    images of the set, so two rows whose ranges do not come near each other differ by
+    more than which images were drawn.
+    """
+    if not pictures:
+        raise ValueError("describe needs at least one set of images")
+    rows = {label: {"images": len(np.asarray(p)), "sharpness": mean_pm(sharpness(p), decimals),
+                    "saturation": mean_pm(saturation(p), decimals)} for label, p in pictures.items()}
+    return pd.DataFrame(rows).T
