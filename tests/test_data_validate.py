@@ -19,6 +19,7 @@ from vaecore.data import (
     load_dataset,
     validate,
 )
+from vaecore.data.display import show_path
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +82,7 @@ def test_bad_files_are_skipped_and_reported_once(messy):
     reports = [w for w in caught if issubclass(w.category, BadImageWarning)]
     assert len(reports) == 1
     message = str(reports[0].message)
-    assert f"Skipped {len(BAD)} of 12 files" in message and str(messy) in message
+    assert f"Skipped {len(BAD)} of 12 files" in message and show_path(messy) in message
     assert "... and 4 more" in message  # first 5 shown
     assert ds.num_examples == 3
     assert sum(len(b) for b in batches) == 6

@@ -19,10 +19,12 @@ factors), :mod:`.sources` (folder, path list, CSV, split
 rule), :mod:`.locate` (search and download), :mod:`.archives` (unpack once),
 :mod:`.validate` (bad-file scan), :mod:`.images` (channels, alpha and resizing in the
 graph, with :func:`vaecore.images.decode_bytes`, the decoder the toolbox shares),
-:mod:`.pipeline` (tf.data assembly).
+:mod:`.pipeline` (tf.data assembly), :mod:`.display` (``show_path``: paths in messages written
+relative to the data, cache, run or current folder, never the machine's absolute path).
 """
 
 from vaecore.data.arrays import CIFAR10_CLASSES, FASHION_MNIST_CLASSES, MNIST_CLASSES
+from vaecore.data.display import show_path
 from vaecore.data.errors import (
     BadImageError,
     BadImageWarning,
@@ -31,11 +33,19 @@ from vaecore.data.errors import (
 )
 from vaecore.data.load import load_dataset
 from vaecore.data.locate import OFFLINE_ENV
-from vaecore.data.registry import DatasetInfo, dataset_info, list_datasets, register_dataset
+from vaecore.data.registry import (
+    DatasetInfo,
+    dataset_info,
+    dataset_root,
+    list_datasets,
+    register_dataset,
+)
 
 __all__ = [
     "load_dataset",
     "dataset_info",
+    "dataset_root",
+    "show_path",
     "list_datasets",
     "register_dataset",
     "DatasetInfo",

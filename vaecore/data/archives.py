@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from vaecore import config
+from vaecore.data.display import show_path
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def extract_once(archive: str | os.PathLike) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    log.info("Unpacking %s into %s (done once, then reused)", archive, target)
+    log.info("Unpacking %s into %s (done once, then reused)", show_path(archive), show_path(target))
     try:
         _unpack(archive, tmp)
         (tmp / COMPLETE_MARKER).write_text(f"{archive}\n")

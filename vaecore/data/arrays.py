@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from vaecore.data import locate
+from vaecore.data.display import show_path
 from vaecore.data.source_types import ArraySource
 from vaecore.data.sources import check_split
 
@@ -180,7 +181,7 @@ def _read_clearly(reader: Callable[[Path], Splits | None], path: Path) -> Splits
         return reader(path)
     except Exception as exc:
         raise ValueError(
-            f"Found {path} but could not read it: {type(exc).__name__}: {exc}"
+            f"Found {show_path(path)} but could not read it: {type(exc).__name__}: {exc}"
         ) from None
 
 
@@ -242,7 +243,7 @@ class ArrayDataset:
             for reader in self.readers:
                 found = reader(d)
                 if found is not None:
-                    return found, f"{self.name} in {d}"
+                    return found, f"{self.name} in {show_path(d)}"
         return None, ""
 
     def _keras_load(self) -> Splits:

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from vaecore import config
 from vaecore.data.archives import extract_once, is_archive
+from vaecore.data.display import show_path
 from vaecore.data.errors import DatasetNotFoundError
 
 OFFLINE_ENV = "VAECORE_OFFLINE"
@@ -152,19 +153,32 @@ def _shallow_files(root: Path, depth: int) -> list[Path]:
     return files
 
 
+def where_to_put() -> str:
+    """The folders a loader reads, in words a reader in Colab or on a laptop can act on."""
+    return (
+        f"Put the files in a data directory: the folder named by ${config.DATA_DIR_ENV} (set it, "
+        f"e.g. in Colab `%env {config.DATA_DIR_ENV}=/content/data`, or pass data_dir=...) or the "
+        f"cache's data folder ({show_path(config.cache_dir() / 'data')})."
+    )
+
+
 def not_found(
     name: str, dirs: Sequence[Path], looked_for: str, how_to_get: str, reason: str
 ) -> DatasetNotFoundError:
-    """Build the error raised when ``name`` is nowhere: what, where searched, how to fix."""
-    searched = "\n".join(f"  {d}{'' if d.is_dir() else '  (does not exist)'}" for d in dirs)
-    first = dirs[0] if dirs else config.cache_dir() / "data"
+    """Build the error raised when ``name`` is nowhere: what, where searched, how to fix.
+
+    Folders are written with :func:`~vaecore.data.display.show_path` (``$VAECORE_DATA_DIR/...``,
+    ``~/.cache/vaecore/data``), never as this machine's absolute paths.
+    """
+    searched = "\n".join(
+        f"  {show_path(d)}{'' if d.is_dir() else '  (does not exist)'}" for d in dirs
+    )
     return DatasetNotFoundError(
         f"Dataset {name!r} was not found {reason}.\n"
         f"Looked for: {looked_for}\n"
         f"in these data directories:\n{searched}\n"
         f"How to get it: {how_to_get}\n"
-        f"Put the files under a data directory (for example {first}), or set "
-        f"{config.DATA_DIR_ENV} to a folder that holds them."
+        f"{where_to_put()}"
     )
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from vaecore.data import locate
+from vaecore.data.display import show_path
 from vaecore.data.errors import DatasetNotFoundError
 from vaecore.data.source_types import FileSource
 from vaecore.data.sources import DEFAULT_TEST_FRACTION, apply_split, folder_files, is_image_name
@@ -46,7 +47,27 @@ CALTECH101_URL = "https://data.caltech.edu/records/mzrjq-6wc02/files/caltech-101
 DOGS_URL = "http://vision.stanford.edu/aditya86/ImageNetDogs/images.tar"
 CELEBA_PAGE = "https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html"
 CALTECH_BACKGROUND = "BACKGROUND_Google"
+CELEBA_KAGGLE = "https://www.kaggle.com/datasets/jessicali9530/celeba-dataset"
+POKEMON_SPRITES = "https://github.com/moxiegushi/pokeGAN"
 DEFAULT_IMAGE_SIZE = (64, 64)
+
+# What to fetch by hand, for the two datasets without a dependable public download. Each names
+# the files, where they come from, where they go, and the one line that points the loader there.
+CELEBA_HOW_TO = (
+    f"CelebA has no download that works unattended (its Google Drive refuses most requests). "
+    f"Download img_align_celeba.zip and list_attr_celeba.txt from the official page {CELEBA_PAGE} "
+    f"('Align&Cropped Images' and 'Anno' on its Google Drive), or the Kaggle copy {CELEBA_KAGGLE} "
+    "(its nested img_align_celeba/ folder and list_attr_celeba.csv are read as they are). "
+    "Put both in <data dir>/celeba/ (the zip may stay zipped), e.g. in Colab /content/data/celeba/, "
+    "then run `%env VAECORE_DATA_DIR=/content/data` (or pass data_dir='/content/data')."
+)
+POKEMON_HOW_TO = (
+    f"the Pokémon sprites have no packaged download. The original project used the PNGs in data/ "
+    f"of {POKEMON_SPRITES}; in Colab: `!git clone --depth 1 {POKEMON_SPRITES} /content/pokeGAN "
+    "&& mkdir -p /content/data && cp -r /content/pokeGAN/data /content/data/pokemon`, then "
+    "`%env VAECORE_DATA_DIR=/content/data`. Any folder of Pokémon PNG/JPG images works, at "
+    "<data dir>/pokemon/ (or a .tar/.zip of it there)."
+)
 _ARCHIVE_GLOBS = ("*.tar.gz", "*.tgz", "*.tar", "*.zip")
 
 
@@ -179,7 +200,7 @@ def _find(
             dirs,
             layout.describe(),
             how_to_get,
-            f"in the downloaded file {locate.download_dir(name) / filename}",
+            f"in the downloaded file {show_path(locate.download_dir(name) / filename)}",
         )
     return found
 
@@ -203,7 +224,7 @@ def caltech101(
         url=CALTECH101_URL,
         filename="caltech-101.zip",
     )
-    source = folder_files(root, origin=f"caltech101 ({root})", what="caltech101")
+    source = folder_files(root, origin=f"caltech101 ({show_path(root)})", what="caltech101")
     if not include_background and source.class_names and CALTECH_BACKGROUND in source.class_names:
         source = _drop_class(source, CALTECH_BACKGROUND)
     return apply_split(_with(source, default_image_size=DEFAULT_IMAGE_SIZE), split, test_fraction)
@@ -226,7 +247,7 @@ def dogs(
         url=DOGS_URL,
         filename="images.tar",
     )
-    source = folder_files(root, origin=f"dogs ({root})", what="dogs")
+    source = folder_files(root, origin=f"dogs ({show_path(root)})", what="dogs")
     names = tuple(breed_name(n) for n in source.class_names or ())
     return apply_split(
         _with(source, class_names=names or None, default_image_size=DEFAULT_IMAGE_SIZE),
@@ -254,11 +275,9 @@ def pokemon(
         POKEMON_LAYOUT,
         data_dir,
         download,
-        how_to_get="put a folder of Pokémon PNG/JPG images at <data dir>/pokemon/ (or a .tar/.zip of "
-        "it, like the book's pokemon/pokemon.tar; the images of "
-        "https://github.com/moxiegushi/pokeGAN data/ work).",
+        how_to_get=POKEMON_HOW_TO,
     )
-    source = folder_files(root, origin=f"pokemon ({root})", what="pokemon")
+    source = folder_files(root, origin=f"pokemon ({show_path(root)})", what="pokemon")
     source = _with(source, labels=None, class_names=None, default_image_size=DEFAULT_IMAGE_SIZE)
     return apply_split(source, split, test_fraction)
 
@@ -273,18 +292,14 @@ def celeba(
 ) -> FileSource:
     """CelebA aligned faces; with ``attributes=True`` labels are the 40 attributes as 0/1."""
     dirs = locate.search_dirs(data_dir)
-    how = (
-        f"download img_align_celeba.zip and list_attr_celeba.txt from the official CelebA page "
-        f"({CELEBA_PAGE}, 'Align&Cropped Images' and 'Anno' on its Google Drive) and put both in "
-        "<data dir>/celeba/ (the zip may stay zipped)."
-    )
+    how = CELEBA_HOW_TO
     root = _find("celeba", CELEBA_LAYOUT, data_dir, download, how_to_get=how)
-    source = folder_files(root, origin=f"celeba ({root})", what="celeba")
+    source = folder_files(root, origin=f"celeba ({show_path(root)})", what="celeba")
     source = _with(source, labels=None, class_names=None, default_image_size=DEFAULT_IMAGE_SIZE)
     if attributes:
         attr_file = find_attribute_file(root, dirs)
         if attr_file is None:
-            searched = [str(root.parent), *(str(d / "celeba") for d in dirs), *map(str, dirs)]
+            searched = [show_path(p) for p in (root.parent, *(d / "celeba" for d in dirs), *dirs)]
             raise DatasetNotFoundError(
                 "celeba: attributes=True but no list_attr_celeba*.txt (or .csv) was found in:\n  "
                 + "\n  ".join(searched)

@@ -13,6 +13,7 @@ import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from vaecore.data import arrays, dsprites, named, sources
 from vaecore.data.errors import DatasetNotFoundError
@@ -98,6 +99,24 @@ def dataset_info(name: str, *, data_dir: str | os.PathLike | None = None) -> Dat
     except DatasetNotFoundError:
         return info
     return replace(info, class_names=source.class_names, attribute_names=source.attribute_names)
+
+
+def dataset_root(
+    name: str, *, data_dir: str | os.PathLike | None = None, download: bool | None = None
+) -> Path:
+    """The folder holding a file dataset's images (caltech101, dogs, pokemon, celeba).
+
+    Found like :func:`vaecore.data.load_dataset` finds it (``data_dir``, ``$VAECORE_DATA_DIR``,
+    the cache; an archive is unpacked once into the cache), downloaded where it has a public
+    download (Caltech-101, Stanford Dogs), else a :class:`DatasetNotFoundError` saying what to
+    fetch and where to put it. For data scripts that read a folder, as in a fresh Colab runtime::
+
+        root = dataset_root("caltech101")   # .../101_ObjectCategories, downloaded if missing
+    """
+    get_loader(name)
+    if _REGISTRY[name].info.kind != "files":
+        raise ValueError(f"dataset_root: {name!r} is not a dataset of image files")
+    return Path(_REGISTRY[name].loader("all", data_dir=data_dir, download=download).root)
 
 
 def _array_info(ds: arrays.ArrayDataset, description: str, citation: str) -> DatasetInfo:

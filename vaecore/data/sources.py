@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from vaecore.data.archives import COMPLETE_MARKER
+from vaecore.data.display import show_path
 from vaecore.data.errors import DatasetNotFoundError, MissingFilesError
 from vaecore.data.source_types import FileSource
 
@@ -127,12 +128,12 @@ def apply_split(source: FileSource, split: str, test_fraction: float) -> FileSou
 def folder_files(root: Path, origin: str, what: str) -> FileSource:
     """Image files under ``root`` with sub-folder labels; clear error if there are none."""
     if not root.is_dir():
-        raise DatasetNotFoundError(f"{what}: folder {root} does not exist.")
+        raise DatasetNotFoundError(f"{what}: folder {show_path(root)} does not exist.")
     images, others = walk_files(root)
     if not images:
         extra = f" (found only {len(others)} other files, e.g. {others[:3]})" if others else ""
         raise DatasetNotFoundError(
-            f"{what}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {root}{extra}."
+            f"{what}: no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {show_path(root)}{extra}."
         )
     labels, class_names = labels_from_subfolders(images)
     if labels is not None:
@@ -153,7 +154,7 @@ def folder_source(
 ) -> FileSource:
     """All images under ``path`` (recursive); labels from first-level sub-folder names."""
     root = Path(path).expanduser()
-    source = folder_files(root, origin=f"folder {root}", what="load_dataset('folder')")
+    source = folder_files(root, origin=f"folder {show_path(root)}", what="load_dataset('folder')")
     return apply_split(source, split, test_fraction)
 
 

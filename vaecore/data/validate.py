@@ -33,6 +33,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from vaecore import config
+from vaecore.data.display import show_path
 from vaecore.data.errors import BadImageError, BadImageWarning
 from vaecore.data.sources import relative_path
 
@@ -163,7 +164,9 @@ def report_bad(bad: Sequence[tuple[str, str]], total: int, origin: str, strict: 
     """Warn once about skipped files, or raise :class:`BadImageError` if ``strict``."""
     if not bad:
         return
-    shown = "\n".join(f"  {path}: {reason}" for path, reason in bad[: (20 if strict else _SHOWN)])
+    shown = "\n".join(
+        f"  {show_path(path)}: {reason}" for path, reason in bad[: (20 if strict else _SHOWN)]
+    )
     more = len(bad) - (20 if strict else _SHOWN)
     shown += f"\n  ... and {more} more" if more > 0 else ""
     if strict:
