@@ -228,7 +228,13 @@ def test_from_widget_copies_the_ipywidgets_explorer(model):
     widget.update({1: 1.25})
     twin = web.from_widget(widget, labels=labels, class_names=["x", "y", "z"])
     assert twin.spec["dims"] == [1, 0] and twin.spec["limits"] == [2.5, 2.5]
-    assert twin.spec["start"][1] == 1.25 and twin.spec["base"] == [0.0] * model.latent_dim
+    # the widget held the other dims at 0: the twin holds them at the first reference code, a
+    # real image's, with the widget's moved slider (z[1]) where the widget has it
+    first = np.round(z_ref[0], 4).astype("float32")
+    np.testing.assert_allclose(twin.spec["base"], first, atol=1e-6)
+    assert twin.spec["start"][1] == 1.25 and abs(twin.spec["start"][0] - first[0]) < 1e-6
+    based = web.from_widget(widgets.latent_explorer(model, z_ref, base=np.full(model.latent_dim, 0.5)))
+    assert based.spec["base"] == [0.5] * model.latent_dim  # a given base is kept
     assert twin.spec["map"]["dims"] == [1, 0] and twin.spec["map"]["names"] == ["x", "y", "z"]
     bare = web.from_widget(widgets.latent_explorer(model))
     assert bare.spec["map"] is None

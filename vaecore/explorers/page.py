@@ -100,14 +100,35 @@ class WebExplorer:
         self.element_id = f"{self._css_class}-" + uuid.uuid4().hex[:12]
 
     def html(self) -> str:
-        """The self-contained HTML fragment: a div, the inlined runtime (:func:`runtime_tag`), the spec."""
-        payload = json.dumps(self.spec, separators=(",", ":")).replace("</", "<\\/")
+        """The self-contained HTML fragment: a div, the inlined runtime (:func:`runtime_tag`), the spec.
+
+        The spec goes in with ``note``, the line Python prints for the explorer
+        (:meth:`note`), which the page shows in its collapsed "details" with its own
+        check against Keras and its decode time.
+        """
+        bare = self._fragment(self._payload(None))
+        return self._fragment(self._payload(self.note(len(bare.encode("utf-8")))))
+
+    def _payload(self, note: str | None) -> dict[str, Any]:
+        return dict(self.spec, note=note)
+
+    def _fragment(self, payload: Mapping[str, Any]) -> str:
+        text = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
+        hint = payload.get("hint")
+        fallback = (f"<p>{html.escape(hint)}</p>" if hint else "") + "(The latent explorer needs JavaScript.)"
         return (
-            f'<div id="{self.element_id}" class="{self._css_class}">'
-            "(The latent explorer needs JavaScript.)</div>\n"
+            f'<div id="{self.element_id}" class="{self._css_class}">{fallback}</div>\n'
             f"{runtime_tag()}"
-            f'<script>vaecoreWeb.{self._mount}("{self.element_id}", {payload});</script>'
+            f'<script>vaecoreWeb.{self._mount}("{self.element_id}", {text});</script>'
         )
+
+    def note(self, size_bytes: int | None = None) -> str:
+        """The explorer in one line, for developers: its repr and the NumPy runtime's check."""
+        return f"{self._describe(size_bytes)} | NumPy runtime vs Keras on the check codes: {self.check_error}/255"
+
+    def _describe(self, size_bytes: int | None = None) -> str:
+        size = self.size_bytes if size_bytes is None else size_bytes
+        return f"WebExplorer(latent={len(self.spec['base'])}, {size / 1e6:.2f} MB)"
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -128,7 +149,7 @@ class WebExplorer:
         return path
 
     def __repr__(self) -> str:
-        return f"WebExplorer(latent={len(self.spec['base'])}, {self.size_bytes / 1e6:.2f} MB)"
+        return self._describe()
 
 
 class WebChoice(WebExplorer):
@@ -145,12 +166,26 @@ class WebChoice(WebExplorer):
         super().__init__(spec, max(e.check_error for e in explorers.values()))
         self.explorers = explorers
 
-    def __repr__(self) -> str:
-        return f"WebChoice({list(self.explorers)}, {self.size_bytes / 1e6:.2f} MB)"
+    def _payload(self, note: str | None) -> dict[str, Any]:
+        children = [dict(e.spec, note=e.note()) for e in self.explorers.values()]
+        return dict(self.spec, note=note, explorers=children)
+
+    def note(self, size_bytes: int | None = None) -> str:
+        worst = "; ".join(f"{n}: {e.check_error}/255" for n, e in self.explorers.items())
+        return f"{self._describe(size_bytes)} | NumPy runtime vs Keras on the check codes: {worst}"
+
+    def _describe(self, size_bytes: int | None = None) -> str:
+        size = self.size_bytes if size_bytes is None else size_bytes
+        return f"WebChoice({list(self.explorers)}, {size / 1e6:.2f} MB)"
 
 
 def model_choice(
-    explorers: Mapping[str, WebExplorer], start: str | None = None, label: str = "Model", title: str | None = None
+    explorers: Mapping[str, WebExplorer],
+    start: str | None = None,
+    label: str = "Model",
+    title: str | None = None,
+    *,
+    hint: str | None = None,
 ) -> WebChoice:
     """Several in-page explorers behind one menu: e.g. one per beta of the same data.
 
@@ -162,7 +197,10 @@ def model_choice(
 
     Every decoder is in the page: mind ``size_bytes`` (int8 decoders are a quarter of
     float32). ``start``: the name shown first (default the first); ``label``: the
-    menu's label; ``title``: a heading before it.
+    menu's label; ``title``: a heading before it; ``hint``: what to try, over the menu
+    (plain text). Names that all begin with the label ("beta 1", "beta 2" under
+    ``label="beta"``) are shown without it ("beta: 1"), and the explorers' own titles
+    are left out under the menu, which names the model.
 
     Raises:
         ValueError: no explorers, a name that is not a non-empty string, a value that
@@ -188,6 +226,7 @@ def model_choice(
         "names": names,
         "start": names.index(start),
         "explorers": [explorers[n].spec for n in names],
+        "hint": _hint(hint),
     }
     return WebChoice(spec, dict(explorers))
 
@@ -209,8 +248,22 @@ def latent_explorer(
     check_codes: int = 3,
     seed: int = 0,
     start: Any = None,
+    *,
+    start_image: Any = None,
+    hint: str | None = None,
+    dim_labels: Mapping[int, str] | None = None,
+    kl: Any = None,
 ) -> WebExplorer:
     """The in-page latent explorer: the same arguments as :func:`vaecore.widgets.latent_explorer`.
+
+    It opens on a real image's code: ``base`` if given, else the code of ``start_image``
+    (encoded, its ``z_mean``), else the first reference code ``z_ref[0]`` (a test image's
+    code, when ``z_ref`` are the encoded test images), else zeros. Reset returns there, and
+    the dimensions without a slider stay there. Say what to try in ``hint``::
+
+        web.latent_explorer(model, z_ref=z_test, dims=top, kl=kl_per_dim,
+                            hint="Slide z[14]: the background brightens.",
+                            dim_labels={14: "background"})
 
     Args:
         model: a trained vaecore VAE (dense or conv decoder).
@@ -229,6 +282,22 @@ def latent_explorer(
         check_codes: how many codes (the base, then random prior draws) carry their
             Keras decoding, for the page's self-check.
         start: the code shown first (default: ``base``, which Reset returns to).
+        start_image: an image (``(H, W, C)`` of this model) whose code is the base, when
+            no ``base`` is given (default: ``z_ref[0]``, see above).
+        hint: one or two sentences over the explorer saying what to try, in the
+            reader's words (plain text: it is escaped).
+        dim_labels: ``{dim: "what it moves"}`` shown beside those sliders and in the
+            readout (on a latent map each slider says its row, column and channel).
+        kl: the KL of each latent dimension in nats, ``(latent_dim,)``
+            (:func:`vaecore.diagnostics.kl_per_dimension`), shown beside each slider.
+            Not computed here: ``z_ref`` holds only the posterior means, the KL needs
+            their variances too.
+
+    A click on the map moves the two map dims there, clamped to their sliders' ranges
+    (``slider_range``, widened where ``base`` or ``start`` lie further out), so the
+    thumbs always show the value decoded. The page decodes at most once per animation
+    frame while a slider is dragged. How it checks itself against Keras (and how fast it
+    decodes) is in a collapsed "details" line under the explorer.
     """
     if precision == "auto":
         small = decoder_spec(model, "float16")["blob"]
@@ -245,6 +314,18 @@ def latent_explorer(
     z_ref = reference_codes(z_ref, latent)
     if not slider_range > 0:
         raise ValueError(f"slider_range must be positive, got {slider_range}")
+    if base is None and start_image is not None:
+        from vaecore.toolbox import encode_images  # the toolbox imports TensorFlow for tf.data
+
+        image = to_numpy(start_image, np.float32)
+        shape = tuple(int(d) for d in model.arch_def["input"])
+        if image.shape != shape and image.shape != (1, *shape):
+            raise ValueError(f"start_image must be one {shape} image of this model, got shape {image.shape}")
+        base = np.round(encode_images(model, image.reshape(1, *shape))[0], 4)
+    elif base is not None and start_image is not None:
+        raise ValueError("give base (a code) or start_image (an image to encode), not both")
+    elif base is None and z_ref is not None:
+        base = np.round(z_ref[0], 4)  # a real image's code, not the grey blob of z = 0
     base_code = common.base_code(base, latent)
     dims = list(check_dims(pick_dims(latent, z_ref, max_sliders) if dims is None else dims, latent))
     if view is None and z_ref is not None:
@@ -261,18 +342,26 @@ def latent_explorer(
         if shape != (28, 28, 1):
             raise ValueError(f"draw=True needs 28 x 28 x 1 images, this model takes {shape}")
 
+    start_code = None if start is None else to_numpy(start, np.float32).reshape(latent)
+    labels_text, kl_dims = _dim_texts(model, dims, dim_labels, kl)
     rng = np.random.default_rng(seed)
     spec: dict[str, Any] = {
         "decoder": decoder_spec(model, precision),
         "encoder": encoder_spec(model, precision) if draw else None,
         "precision": precision,
         "base": [float(v) for v in base_code],
-        "start": None if start is None else [float(v) for v in to_numpy(start, np.float32).reshape(latent)],
+        "start": None if start_code is None else [float(v) for v in start_code],
         "dims": dims,
-        "limits": [max(float(slider_range), abs(float(base_code[d]))) for d in dims],  # as widgets
+        "limits": [
+            max(float(slider_range), abs(float(base_code[d])), 0.0 if start_code is None else abs(float(start_code[d])))
+            for d in dims
+        ],  # as widgets (which widen the range to the base code), and to the start
         "step": float(step),
         "image_width": int(image_width),
         "map": None,
+        "hint": _hint(hint),
+        "dim_labels": labels_text,
+        "kl": kl_dims,
     }
     if view is not None:
         mdims = dims[: 3 if view == "3d" else 2]
@@ -302,6 +391,41 @@ def latent_explorer(
     codes = np.concatenate([base_code[None], rng.standard_normal((check_codes - 1, latent))])
     spec["check"], check_error = _self_check(model, spec["decoder"], codes)
     return WebExplorer(spec, check_error)
+
+
+def _dim_texts(
+    model: Any, dims: Sequence[int], dim_labels: Mapping[int, str] | None, kl: Any
+) -> tuple[list[str | None], list[float | None] | None]:
+    """Each slider's label (``dim_labels``, else a latent map's row/column/channel) and KL (nats)."""
+    latent = int(model.latent_dim)
+    unknown = [d for d in (dim_labels or {}) if int(d) not in dims]
+    if unknown:
+        raise ValueError(f"dim_labels names dims without a slider: {unknown}; sliders: {list(dims)}")
+    labels: list[str | None] = [None] * len(dims)
+    shape = tuple(int(d) for d in getattr(model, "latent_shape", (latent,)))
+    if len(shape) == 3:  # a latent map: say where each unit sits
+        for j, d in enumerate(dims):
+            r, c, ch = (int(v) for v in np.unravel_index(d, shape))
+            labels[j] = f"row {r}, column {c}, channel {ch}"
+    for d, text in (dim_labels or {}).items():
+        labels[list(dims).index(int(d))] = str(text)
+    if kl is None:
+        return labels, None
+    kl = to_numpy(kl, np.float64).reshape(-1)
+    if kl.shape != (latent,):
+        raise ValueError(
+            f"kl must hold one value per latent dimension ({latent}), got {kl.size} "
+            "(diagnostics.kl_per_dimension(model, x) gives it)"
+        )
+    return labels, [round(float(kl[d]), 2) for d in dims]
+
+
+def _hint(hint: Any) -> str | None:
+    if hint is None:
+        return None
+    if not isinstance(hint, str):
+        raise ValueError(f"hint must be a string (what to try, in the reader's words), got {type(hint).__name__}")
+    return hint.strip() or None
 
 
 def _self_check(model: Any, decoder: Mapping[str, Any], codes: np.ndarray) -> tuple[dict, int]:

@@ -107,6 +107,9 @@ def attribute_explorer(
     title: str | None = None,
     check_codes: int = 4,
     seed: int = 0,
+    hint: str | None = None,
+    dim_labels: Mapping[int, str] | None = None,
+    kl: Any = None,
 ) -> WebExplorer:
     """The in-page twin of :func:`vaecore.widgets.attribute_explorer`, for one model.
 
@@ -134,6 +137,12 @@ def attribute_explorer(
         check_codes: how many codes carry their Keras decoding for the page's
             self-check: the first faces, with all attribute vectors and offsets
             added to all but the first.
+        hint, dim_labels, kl: what to try (a sentence over the explorer), what the
+            offset sliders move, and each offset dim's KL in nats, as in
+            :func:`vaecore.explorers.page.latent_explorer`.
+
+    The faces show as 96 px thumbnails to click; under :func:`model_choice` the menu
+    names the model and ``title`` is left out.
 
     Raises:
         ValueError: faces, codes or vectors of the wrong shape, bad dims or names.
@@ -186,7 +195,7 @@ def attribute_explorer(
     rounded = np.round(codes, 4).astype(np.float32)  # what the page's JSON holds
     explorer = latent_explorer(
         model, dims=dims, base=rounded[int(face)], slider_range=slider_range, step=step,
-        image_width=image_width, precision=precision, check_codes=1,
+        image_width=image_width, precision=precision, check_codes=1, hint=hint, dim_labels=dim_labels, kl=kl,
     )  # fmt: skip  (validates dims; picks the precision on the face's code)
     spec = explorer.spec
     spec["limits"] = [float(slider_range)] * len(dims)  # offsets, not values

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from vaecore.explorers.page import WebExplorer, latent_explorer, model_choice
 from vaecore.explorers.page_attribute import attribute_explorer
 
@@ -29,7 +31,11 @@ def from_widget(
 
     For a :class:`~vaecore.widgets.LatentExplorer`: same model, reference codes,
     slider dims, base code, range, map view and image width, starting at the
-    widget's current code. The widget does not keep the labels, so pass them (and
+    widget's current code. A widget made without ``base`` (other dims at 0) but with
+    reference codes gives a twin based on the first reference code ``z_ref[0]``, a real
+    image's code (Reset returns there), its sliders where the widget's were moved
+    and at ``z_ref[0]`` where they were not. ``hint``, ``dim_labels`` and ``kl``
+    (see :func:`~vaecore.explorers.page.latent_explorer`) go in ``kwargs``. The widget does not keep the labels, so pass them (and
     ``class_names``) again to colour the map. One line after a chapter's widget cell
     makes the rendered book's explorer work::
 
@@ -85,14 +91,22 @@ def from_widget(
         )  # fmt: skip
     if model is not None:
         raise ValueError("model= chooses among an attribute explorer's models; this widget has one")
+    base, start = explorer.base, explorer.z
+    if explorer.z_ref is not None and not np.any(base):
+        # the widget holds the other dims at 0 (no base given): the twin holds them at the first
+        # reference code instead, a real image's (Reset returns there), with the widget's sliders
+        base = np.round(np.asarray(explorer.z_ref[0], np.float32), 4)
+        start = base.copy()
+        for d in explorer.dims:
+            start[d] = explorer.z[d] if explorer.z[d] != 0 else base[d]
     options = {
         "z_ref": explorer.z_ref,
         "dims": list(explorer.dims),
-        "base": explorer.base,
+        "base": base,
         "slider_range": explorer.slider_range,
         "view": explorer.view,
         "image_width": explorer.image_width,
-        "start": explorer.z,
+        "start": start,
         "step": float(explorer.sliders[0].step) if explorer.sliders else 0.05,
     }
     if explorer.z_ref is None:

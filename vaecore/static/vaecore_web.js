@@ -347,6 +347,52 @@
   // ------------------------------------------------------------------ explorer UI
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
+  // The explorers' look, once per document: the page theme's font and colours
+  // (pydata-sphinx-theme's variables in the book, JupyterLab's in a notebook), readable in
+  // light and dark mode; no style is left to the browser's light-only defaults.
+  var CSS = [
+    ".vaecore-explorer, .vaecore-choice {",
+    "  --vc-text: var(--pst-color-text-base, var(--jp-ui-font-color1, currentColor));",
+    "  --vc-muted: var(--pst-color-text-muted, var(--jp-ui-font-color1, currentColor));",
+    "  --vc-surface: var(--pst-color-surface, var(--jp-layout-color2, rgba(127, 127, 127, 0.12)));",
+    "  --vc-border: var(--pst-color-border, var(--jp-border-color1, rgba(127, 127, 127, 0.5)));",
+    "  --vc-primary: var(--pst-color-primary, var(--jp-brand-color1, #1976d2));",
+    "  font-family: var(--pst-font-family-base, var(--jp-ui-font-family, system-ui, -apple-system, 'Segoe UI', sans-serif));",
+    "  font-size: 14px; line-height: 1.4; color: var(--vc-text); }",
+    ".vaecore-explorer { display: flex; flex-wrap: wrap; gap: 14px 20px; align-items: flex-start; margin: 6px 0; }",
+    ".vaecore-explorer code, .vaecore-choice code { color: inherit; background: none; border: 0; padding: 0;",
+    "  font-family: var(--pst-font-family-monospace, var(--jp-code-font-family, ui-monospace, monospace)); font-size: 13px; }",
+    ".vaecore-explorer button, .vaecore-explorer select, .vaecore-choice select { font: inherit; font-size: 13px;",
+    "  color: var(--vc-text); background: var(--vc-surface); border: 1px solid var(--vc-border); border-radius: 4px; padding: 2px 8px; cursor: pointer; }",
+    ".vaecore-explorer button:hover, .vaecore-explorer select:hover, .vaecore-choice select:hover { border-color: var(--vc-primary); }",
+    ".vaecore-explorer option, .vaecore-choice option { color: var(--vc-text); background: var(--pst-color-background, var(--jp-layout-color0, Canvas)); }",
+    ".vaecore-explorer input[type=range] { accent-color: var(--vc-primary); width: 140px; margin: 0; }",
+    ".vaecore-explorer canvas { border: 1px solid var(--vc-border); display: block; }",
+    ".vaecore-h { font-weight: 600; margin-bottom: 4px; }",
+    ".vaecore-hint { flex-basis: 100%; margin: 0; padding: 6px 10px; border-left: 3px solid var(--vc-primary); background: var(--vc-surface); }",
+    ".vaecore-row { display: flex; align-items: center; gap: 6px; margin: 3px 0; }",
+    ".vaecore-dim { display: flex; flex-direction: column; width: 48px; line-height: 1.15; }",
+    ".vaecore-dim.vaecore-named { width: 118px; }",
+    ".vaecore-dim-label, .vaecore-kl { font-size: 12px; color: var(--vc-muted); }",
+    ".vaecore-value { width: 44px; text-align: right; }",
+    ".vaecore-readout { margin-top: 4px; }",
+    ".vaecore-details { flex-basis: 100%; font-size: 12px; color: var(--vc-muted); }",
+    ".vaecore-details summary { cursor: pointer; width: max-content; }",
+    ".vaecore-details > div { margin: 2px 0 0 14px; overflow-wrap: anywhere; }",
+    ".vaecore-faces { flex-basis: 100%; display: flex; flex-wrap: wrap; gap: 6px; }",
+    ".vaecore-face { width: 96px; cursor: pointer; border: 3px solid transparent !important; border-radius: 3px; }",
+    ".vaecore-face.vaecore-chosen { border-color: var(--vc-primary) !important; }",
+    ".vaecore-choice-bar { display: flex; align-items: center; gap: 8px; margin: 6px 0; flex-wrap: wrap; }",
+  ].join("\n");
+
+  function injectStyle() {
+    if (document.getElementById("vaecore-style-" + VERSION)) return;
+    var s = document.createElement("style");
+    s.id = "vaecore-style-" + VERSION;
+    s.textContent = CSS;
+    (document.head || document.documentElement).appendChild(s);
+  }
+
   function el(tag, attrs, parent) {
     var e = document.createElement(tag);
     for (var k in attrs || {}) {
@@ -371,22 +417,29 @@
     ctx.putImageData(data, 0, 0);
   }
 
-  function escapeHtml(t) { return String(t).replace(/[&<>"]/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]; }); }
-
   function sigmoidAll(x) { for (var i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i])); return x; }
+  function signed(v) { return (v > 0 ? "+" : "") + v.toFixed(2); }
+  function clamp(v, lo, hi) { return Math.min(hi, Math.max(lo, v)); }
 
-  function Explorer(root, spec) {
-    var self = this;
+  /** One explorer on `root` from the spec Python wrote; `options.inChoice`: shown under a
+   *  model menu, which names the model (so no title of its own). */
+  function Explorer(root, spec, options) {
     this.root = root;
     this.spec = spec;
+    this.options = options || {};
     this.decoder = new Network(spec.decoder);
     this.encoder = spec.encoder ? new Network(spec.encoder) : null;
     this.z = Float32Array.from(spec.base);
     this.shape = spec.decoder.output_shape;
     this.rot = { a: 0.6, b: 0.35 };
+    this.updates = 0; // decodes shown (at most one per animation frame while dragging)
+    this._frame = 0;
+    injectStyle();
     root.textContent = "";
-    root.style.cssText = "display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start;font:13px sans-serif;margin:6px 0;color:var(--pst-color-text-base, inherit)";
+    root.classList.add("vaecore-explorer");
+    if (spec.hint) el("p", { "class": "vaecore-hint", text: spec.hint }, root);
     if (spec.attributes) this._attributeUI(); else this._latentUI();
+    this._detailsUI();
     this._selfCheck();
     if (spec.attributes) this.compose(); else if (spec.start) this.setZ(spec.start); else this.refresh();
     api.explorers.push(this);
@@ -394,40 +447,53 @@
     root.setAttribute("data-ready", "1");
   }
 
+  // A slider's label: z[d], what it moves (dim_labels), and its KL when known.
+  Explorer.prototype._dimLabel = function (j) {
+    var labels = this.spec.dim_labels, named = labels && labels[j];
+    return "z[" + this.spec.dims[j] + "]" + (named ? " (" + named + ")" : "");
+  };
+
+  Explorer.prototype._sliderRow = function (parent, j, lim, value, attrs, onInput) {
+    var self = this, spec = this.spec, d = spec.dims[j], labels = spec.dim_labels, anyNamed = labels && labels.some(Boolean);
+    var row = el("div", { "class": "vaecore-row" }, parent);
+    var name = el("span", { "class": "vaecore-dim" + (anyNamed ? " vaecore-named" : "") }, row);
+    el("code", { text: "z[" + d + "]" }, name);
+    if (labels && labels[j]) el("span", { "class": "vaecore-dim-label", text: labels[j], title: labels[j] }, name);
+    attrs.type = "range"; attrs.min = -lim; attrs.max = lim; attrs.step = spec.step; attrs.value = value;
+    attrs["data-dim"] = d; attrs["aria-label"] = this._dimLabel(j);
+    var s = el("input", attrs, row);
+    var out = el("code", { "class": "vaecore-value", text: Number(value).toFixed(2) }, row);
+    if (spec.kl && spec.kl[j] != null) el("span", { "class": "vaecore-kl", text: "KL " + Number(spec.kl[j]).toFixed(1), title: "KL of z[" + d + "] in nats (its share of the KL term)" }, row);
+    s._readout = out;
+    s.addEventListener("input", function () { var v = parseFloat(s.value); out.textContent = v.toFixed(2); onInput(v); });
+    return s;
+  };
+
   Explorer.prototype._latentUI = function () { // sliders on latent values, map, drawing pad
     var self = this, spec = this.spec, root = this.root;
-    // sliders
-    var left = el("div", { style: "min-width:230px" }, root);
-    el("div", { text: "Latent values", style: "font-weight:bold;margin-bottom:4px" }, left);
+    var left = el("div", {}, root);
+    el("div", { "class": "vaecore-h", text: "Latent values" }, left);
     this.sliders = spec.dims.map(function (d, j) {
-      var row = el("div", { style: "display:flex;align-items:center;gap:6px;margin:2px 0" }, left);
-      el("code", { text: "z[" + d + "]", style: "color:inherit;width:44px" }, row);
-      var lim = spec.limits[j];
-      var s = el("input", { type: "range", min: -lim, max: lim, step: spec.step, value: spec.base[d], "data-dim": d, "aria-label": "z[" + d + "]", style: "width:140px" }, row);
-      var out = el("code", { text: Number(spec.base[d]).toFixed(2), style: "color:inherit;width:40px" }, row);
-      s.addEventListener("input", function () { self.z[d] = parseFloat(s.value); out.textContent = self.z[d].toFixed(2); self.refresh(); });
-      s._readout = out;
-      return s;
+      return self._sliderRow(left, j, spec.limits[j], spec.base[d], {}, function (v) { self.z[d] = v; self.schedule(); });
     });
     var buttons = el("div", { style: "margin-top:6px;display:flex;gap:6px" }, left);
-    el("button", { text: "Reset", type: "button" }, buttons).addEventListener("click", function () { self.setZ(spec.base); });
-    el("button", { text: "Random z ~ N(0, I)", type: "button" }, buttons).addEventListener("click", function () {
+    el("button", { text: "Reset", type: "button", title: "Back to the base code" }, buttons).addEventListener("click", function () { self.setZ(spec.base); });
+    el("button", { text: "Random z ~ N(0, I)", type: "button", title: "The slider dims drawn from the prior" }, buttons).addEventListener("click", function () {
       var z = Float32Array.from(spec.base);
       spec.dims.forEach(function (d) { var u = 1 - Math.random(), v = Math.random(); z[d] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v); });
       self.setZ(z);
     });
     // decoded image
     var mid = el("div", {}, root);
-    el("div", { text: "Decoded image", style: "font-weight:bold;margin-bottom:4px" }, mid);
-    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + spec.image_width + "px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc);display:block" }, mid);
-    this.readout = el("div", { style: "margin-top:4px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-readout" }, mid);
-    this.check = el("div", { style: "color:var(--pst-color-text-muted, #555);font-size:11px;max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-check" }, mid);
+    el("div", { "class": "vaecore-h", text: "Decoded image" }, mid);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + spec.image_width + "px;image-rendering:pixelated" }, mid);
+    this.readout = el("div", { style: "max-width:" + Math.max(spec.image_width, 230) + "px", "class": "vaecore-readout" }, mid);
     // map of reference codes
     if (spec.map) {
       var right = el("div", {}, root);
-      el("div", { text: spec.map.view === "3d" ? "Where z sits (drag to rotate)" : "Where z sits (click to move z)", style: "font-weight:bold;margin-bottom:4px" }, right);
-      this.map = el("canvas", { width: 360, height: 320, "class": "vaecore-map", style: "border:1px solid var(--pst-color-border, #ccc);display:block;cursor:" + (spec.map.view === "3d" ? "grab" : "crosshair") }, right);
-      var legend = el("div", { style: "display:flex;flex-wrap:wrap;gap:6px;max-width:360px;margin-top:4px;font-size:11px" }, right);
+      el("div", { "class": "vaecore-h", text: spec.map.view === "3d" ? "Where z sits (drag to rotate)" : "Where z sits (click or drag to move z)" }, right);
+      this.map = el("canvas", { width: 360, height: 320, "class": "vaecore-map", style: "max-width:100%;touch-action:none;cursor:" + (spec.map.view === "3d" ? "grab" : "crosshair") }, right);
+      var legend = el("div", { style: "display:flex;flex-wrap:wrap;gap:6px;max-width:360px;margin-top:4px;font-size:12px" }, right);
       (spec.map.names || []).forEach(function (name, i) {
         var item = el("span", {}, legend);
         el("span", { text: "\u25CF ", style: "color:" + PALETTE[i % 10] }, item);
@@ -438,14 +504,25 @@
     // drawing pad: the encoder runs in the page
     if (this.encoder) {
       var pad = el("div", {}, root);
-      el("div", { text: "Draw a digit", style: "font-weight:bold;margin-bottom:4px" }, pad);
-      this.pad = el("canvas", { width: 196, height: 196, "class": "vaecore-pad", style: "background:#000;border:1px solid var(--pst-color-border, #ccc);display:block;touch-action:none;cursor:crosshair" }, pad);
+      el("div", { "class": "vaecore-h", text: "Draw a digit" }, pad);
+      this.pad = el("canvas", { width: 196, height: 196, "class": "vaecore-pad", style: "background:#000;touch-action:none;cursor:crosshair" }, pad);
       var pb = el("div", { style: "margin-top:4px;display:flex;gap:6px;align-items:center" }, pad);
       el("button", { text: "Clear", type: "button" }, pb).addEventListener("click", function () { self.clearPad(); });
-      this.seen = el("canvas", { width: 28, height: 28, title: "what the encoder sees", style: "width:56px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc)" }, pb);
-      el("span", { text: "encoder input", style: "font-size:11px;color:var(--pst-color-text-muted, #555)" }, pb);
+      this.seen = el("canvas", { width: 28, height: 28, title: "what the encoder sees", style: "width:56px;image-rendering:pixelated;display:inline-block" }, pb);
+      el("span", { text: "encoder input", style: "font-size:12px;color:var(--vc-muted)" }, pb);
       this._setupPad();
     }
+  };
+
+  // Developer telemetry, folded away: the page's own check against Keras, decode times,
+  // and the line Python prints for the explorer (WebExplorer(...) | NumPy runtime vs Keras).
+  Explorer.prototype._detailsUI = function () {
+    var box = el("details", { "class": "vaecore-details" }, this.root);
+    el("summary", { text: "How this explorer runs" }, box);
+    this.check = el("div", { "class": "vaecore-check" }, box);
+    this.timing = el("div", { "class": "vaecore-timing" }, box);
+    if (this.spec.note) el("div", { "class": "vaecore-note", text: "In Python: " + this.spec.note }, box);
+    this.details = box;
   };
 
   // Attribute explorer: a chosen face's code, plus strength * vector for each named
@@ -455,27 +532,20 @@
     this.face = att.face;
     this.strengths = att.strengths.slice();
     this.offsets = att.offsets.slice();
-    this.sliders = [];
     function row(parent, label, lim, value, attrs, onInput) {
-      var r = el("div", { style: "display:flex;align-items:center;gap:6px;margin:2px 0" }, parent);
-      el("code", { text: label, style: "color:inherit;width:92px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap", title: label }, r);
+      var r = el("div", { "class": "vaecore-row" }, parent);
+      el("span", { text: label, title: label, style: "width:100px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap" }, r);
       attrs.type = "range"; attrs.min = -lim; attrs.max = lim; attrs.step = spec.step; attrs.value = value;
       attrs["aria-label"] = label; attrs.style = "width:130px";
-      var s = el("input", attrs, r), out = el("code", { text: Number(value).toFixed(2), style: "color:inherit;width:40px" }, r);
+      var s = el("input", attrs, r), out = el("code", { "class": "vaecore-value", text: Number(value).toFixed(2) }, r);
       s._readout = out;
-      s.addEventListener("input", function () { out.textContent = parseFloat(s.value).toFixed(2); onInput(parseFloat(s.value)); self.compose(); });
+      s.addEventListener("input", function () { out.textContent = parseFloat(s.value).toFixed(2); onInput(parseFloat(s.value)); self.compose(true); });
       return s;
     }
-    if (att.title) el("div", { text: att.title, style: "flex-basis:100%;font-weight:bold;font-size:14px" }, root);
-    var left = el("div", { style: "min-width:250px;max-width:300px" }, root);
-    el("div", { text: "Face", style: "font-weight:bold;margin-bottom:4px" }, left);
-    this.select = el("select", { "class": "vaecore-face-select", "aria-label": "face" }, left);
-    att.names.forEach(function (name, k) { el("option", { value: k, text: name }, self.select); });
-    this.select.value = String(this.face);
-    this.select.addEventListener("change", function () { self.setFace(+self.select.value); });
+    if (att.title && !this.options.inChoice) el("div", { text: att.title, style: "flex-basis:100%;font-weight:600;font-size:15px" }, root);
     this.thumbs = [];
     if (att.faces) {
-      var strip = el("div", { style: "display:flex;flex-wrap:wrap;gap:3px;margin:4px 0" }, left);
+      var strip = el("div", { "class": "vaecore-faces", role: "list", "aria-label": "faces to edit" }, root);
       var fs = this.shape;
       this.faceImages = att.faces.map(function (b) {
         var u = b64bytes(b), f = new Float32Array(u.length);
@@ -483,53 +553,58 @@
         return f;
       });
       this.faceImages.forEach(function (img, k) {
-        var c = el("canvas", { width: fs[1], height: fs[0], "class": "vaecore-face", "data-face": k, title: att.names[k], style: "width:34px;cursor:pointer;border:2px solid transparent" }, strip);
+        var c = el("canvas", { width: fs[1], height: fs[0], "class": "vaecore-face", "data-face": k, title: att.names[k], role: "listitem", "aria-label": att.names[k] }, strip);
         paint(c, img, fs);
         c.addEventListener("click", function () { self.setFace(k); });
         self.thumbs.push(c);
       });
     }
+    var left = el("div", { style: "min-width:250px;max-width:320px" }, root);
+    el("div", { "class": "vaecore-h", text: "Face" }, left);
+    this.select = el("select", { "class": "vaecore-face-select", "aria-label": "face", style: "max-width:100%" }, left);
+    att.names.forEach(function (name, k) { el("option", { value: k, text: name }, self.select); });
+    this.select.value = String(this.face);
+    this.select.addEventListener("change", function () { self.setFace(+self.select.value); });
     this.strengthSliders = [];
     if (att.directions.length) {
-      el("div", { text: "Attribute strengths", style: "font-weight:bold;margin:6px 0 4px" }, left);
+      el("div", { "class": "vaecore-h", text: "Attribute strengths", style: "margin-top:8px" }, left);
       att.directions.forEach(function (d, j) {
         var s = row(left, d.name, att.strength_limit, self.strengths[j], { "data-direction": j, "class": "vaecore-strength" }, function (v) { self.strengths[j] = v; });
         self.strengthSliders.push(s);
       });
     }
     var mid = el("div", { style: "min-width:250px" }, root);
-    el("div", { text: "Latent offsets", style: "font-weight:bold;margin-bottom:4px" }, mid);
+    el("div", { "class": "vaecore-h", text: "Latent offsets" }, mid);
     this.offsetSliders = spec.dims.map(function (d, j) {
-      return row(mid, "z[" + d + "]", spec.limits[j], self.offsets[j], { "data-dim": d, "class": "vaecore-offset" }, function (v) { self.offsets[j] = v; });
+      return self._sliderRow(mid, j, spec.limits[j], self.offsets[j], { "class": "vaecore-offset" }, function (v) { self.offsets[j] = v; self.compose(true); });
     });
     this.sliders = this.strengthSliders.concat(this.offsetSliders);
     var buttons = el("div", { style: "margin-top:6px;display:flex;gap:6px" }, mid);
     el("button", { text: "Reset sliders", type: "button" }, buttons).addEventListener("click", function () { self.resetSliders(); });
-    var right = el("div", { style: "display:flex;gap:10px;align-items:flex-start" }, root);
+    var right = el("div", { style: "display:flex;gap:10px;align-items:flex-start;flex-wrap:wrap" }, root);
     var w = Math.round(spec.image_width * (att.faces ? 0.75 : 1));
     if (att.faces) {
       var o = el("div", {}, right);
-      el("div", { text: "Chosen face", style: "font-weight:bold;margin-bottom:4px" }, o);
-      this.original = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-original", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc);display:block" }, o);
+      el("div", { "class": "vaecore-h", text: "Chosen face" }, o);
+      this.original = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-original", style: "width:" + w + "px;image-rendering:pixelated" }, o);
     }
     var dbox = el("div", {}, right);
-    el("div", { text: "Decoded", style: "font-weight:bold;margin-bottom:4px" }, dbox);
-    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + w + "px;image-rendering:pixelated;border:1px solid var(--pst-color-border, #ccc);display:block" }, dbox);
-    var info = el("div", { style: "flex-basis:100%" }, root);
-    this.readout = el("div", { style: "margin-top:2px", "class": "vaecore-readout" }, info);
-    this.check = el("div", { style: "color:var(--pst-color-text-muted, #555);font-size:11px", "class": "vaecore-check" }, info);
+    el("div", { "class": "vaecore-h", text: "Decoded" }, dbox);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + w + "px;image-rendering:pixelated" }, dbox);
+    this.readout = el("div", { "class": "vaecore-readout", style: "flex-basis:100%" }, right);
     this._showFace();
   };
 
   Explorer.prototype._showFace = function () {
     var self = this;
     if (this.select) this.select.value = String(this.face);
-    this.thumbs.forEach(function (c, k) { c.style.borderColor = k === self.face ? "#d62728" : "transparent"; });
+    this.thumbs.forEach(function (c, k) { c.classList.toggle("vaecore-chosen", k === self.face); });
     if (this.original) paint(this.original, this.faceImages[this.face], this.shape);
   };
 
-  /** Attribute explorer: decode codes[face] + sum_j strengths[j] * vector_j, plus the offsets. */
-  Explorer.prototype.compose = function () {
+  /** Attribute explorer: decode codes[face] + sum_j strengths[j] * vector_j, plus the offsets
+   *  (`later`: on the next animation frame, as while a slider is dragged). */
+  Explorer.prototype.compose = function (later) {
     var att = this.spec.attributes, base = att.codes[this.face], z = this.z, i, j;
     for (i = 0; i < z.length; i++) z[i] = base[i];
     for (j = 0; j < att.directions.length; j++) {
@@ -537,7 +612,7 @@
       if (s) for (i = 0; i < z.length; i++) z[i] = z[i] + s * v[i];
     }
     for (j = 0; j < this.spec.dims.length; j++) if (this.offsets[j]) z[this.spec.dims[j]] = z[this.spec.dims[j]] + this.offsets[j];
-    this.refresh();
+    if (later) this.schedule(); else this.refresh();
   };
 
   Explorer.prototype.setFace = function (k) {
@@ -576,7 +651,6 @@
   };
 
   Explorer.prototype.resetSliders = function () {
-    var self = this;
     this.strengths = this.strengths.map(function () { return 0; });
     this.offsets = this.offsets.map(function () { return 0; });
     this.sliders.forEach(function (s) { s.value = 0; s._readout.textContent = (0).toFixed(2); });
@@ -602,17 +676,36 @@
     this.refresh();
   };
 
+  /** Decode and show on the next animation frame: however many slider events arrive in a
+   *  frame, one decode (`pending` is true until it has run). */
+  Explorer.prototype.schedule = function () {
+    var self = this;
+    if (this._frame) return;
+    if (typeof requestAnimationFrame !== "function") { this.refresh(); return; }
+    this._frame = requestAnimationFrame(function () { self._frame = 0; self.refresh(); });
+  };
+  Object.defineProperty(Explorer.prototype, "pending", { get: function () { return !!this._frame; } });
+
+  /** What the sliders set, in words: "z[14] = 1.50, z[3] (background) = -0.20" (an attribute
+   *  explorer: the face, the attribute strengths and the latent offsets in use). */
+  Explorer.prototype.describe = function () {
+    var self = this, spec = this.spec, att = spec.attributes;
+    if (!att) return spec.dims.map(function (d, j) { return self._dimLabel(j) + " = " + self.z[d].toFixed(2); }).join(", ");
+    var used = att.directions.map(function (d, j) { return self.strengths[j] ? d.name + " " + signed(self.strengths[j]) : null; })
+      .concat(spec.dims.map(function (d, j) { return self.offsets[j] ? self._dimLabel(j) + " " + signed(self.offsets[j]) : null; }))
+      .filter(Boolean);
+    return att.names[this.face] + (used.length ? ": " + used.join(", ") : " (no edit)");
+  };
+
   Explorer.prototype.refresh = function () {
+    if (this._frame) { if (typeof cancelAnimationFrame === "function") cancelAnimationFrame(this._frame); this._frame = 0; }
     this.image = this.decode(this.z);
     paint(this.canvas, this.image, this.shape);
-    var shown = Array.prototype.slice.call(this.z, 0, 8).map(function (v) { return v.toFixed(2); }).join(", ");
-    var what = "<code style=\"color:inherit\">z = [" + shown + (this.z.length > 8 ? ", ..." : "") + "]</code>";
-    if (this.spec.attributes) {
-      var att = this.spec.attributes, self = this, used = att.directions.map(function (d, j) { return self.strengths[j] ? d.name + " " + (self.strengths[j] > 0 ? "+" : "") + self.strengths[j].toFixed(2) : null; }).filter(Boolean);
-      what = "<code style=\"color:inherit\">" + escapeHtml(att.names[this.face]) + (used.length ? ": " + escapeHtml(used.join(", ")) : "") + "</code>";
-      this.root.setAttribute("data-face", String(this.face));
-    }
-    this.readout.innerHTML = what + "<br>decoded in " + this.lastMs.toFixed(1) + " ms in your browser";
+    this.updates++;
+    this.readout.textContent = this.describe();
+    if (this.spec.attributes) this.root.setAttribute("data-face", String(this.face));
+    this.timing.textContent = "Decoded in " + this.lastMs.toFixed(1) + " ms in your browser (" +
+      (this.decoder.backend === "wasm" ? "WebAssembly SIMD" : "JavaScript") + "); " + this.updates + " images so far.";
     this.root.setAttribute("data-z", JSON.stringify(Array.from(this.z)));
     if (this.map) this.drawMap();
   };
@@ -641,26 +734,48 @@
     return [x, y, depth];
   };
 
+  /** 2-D map: the code at canvas point (px, py) in the map's two dims, clamped to their
+   *  sliders' ranges and rounded to the slider step, so each thumb shows the value decoded. */
+  Explorer.prototype.mapCode = function (px, py) {
+    var m = this.spec.map, spec = this.spec, cv = this.map, z = Float32Array.from(this.z), d = m.dims;
+    var v = [m.lo[0] + (px - 30) / (cv.width - 40) * (m.hi[0] - m.lo[0]), m.hi[1] - (py - 10) / (cv.height - 40) * (m.hi[1] - m.lo[1])];
+    for (var k = 0; k < 2; k++) {
+      var j = spec.dims.indexOf(d[k]), lim = spec.limits[j];
+      z[d[k]] = +(Math.round(clamp(v[k], -lim, lim) / spec.step) * spec.step).toFixed(6);
+      if (Math.abs(z[d[k]]) > lim) z[d[k]] = Math.sign(z[d[k]]) * lim;
+    }
+    return z;
+  };
+
   Explorer.prototype._setupMap = function () {
-    var self = this, m = this.spec.map, cv = this.map, drag = null;
+    var self = this, m = this.spec.map, cv = this.map, drag = null, moving = false;
     var lim = 0;
     m.lo.forEach(function (v, i) { lim = Math.max(lim, Math.abs(v), Math.abs(m.hi[i])); });
     this.mapScale = m.view === "3d" ? 0.5 * Math.min(cv.width, cv.height) / (lim * 1.5) : null;
+    function at(e) { var rect = cv.getBoundingClientRect(); return [(e.clientX - rect.left) * cv.width / rect.width, (e.clientY - rect.top) * cv.height / rect.height]; }
     cv.addEventListener("pointerdown", function (e) {
-      if (m.view === "3d") { drag = [e.clientX, e.clientY, self.rot.a, self.rot.b]; cv.setPointerCapture(e.pointerId); return; }
-      var rect = cv.getBoundingClientRect(), px = (e.clientX - rect.left) * cv.width / rect.width, py = (e.clientY - rect.top) * cv.height / rect.height;
-      var z = Float32Array.from(self.z), d = m.dims;
-      z[d[0]] = m.lo[0] + (px - 30) / (cv.width - 40) * (m.hi[0] - m.lo[0]);
-      z[d[1]] = m.hi[1] - (py - 10) / (cv.height - 40) * (m.hi[1] - m.lo[1]);
-      self.setZ(z);
+      if (cv.setPointerCapture && e.pointerId !== undefined) { try { cv.setPointerCapture(e.pointerId); } catch (err) { /* a synthetic event */ } }
+      if (m.view === "3d") { drag = [e.clientX, e.clientY, self.rot.a, self.rot.b]; return; }
+      moving = true;
+      var p = at(e);
+      self.setZ(self.mapCode(p[0], p[1]));
     });
     cv.addEventListener("pointermove", function (e) {
+      if (moving) { // dragging the marker: the sliders follow at once, the image on the next frame
+        var p = at(e), z = self.mapCode(p[0], p[1]);
+        m.dims.forEach(function (d) { self.z[d] = z[d]; });
+        self.sliders.forEach(function (s) { var d = +s.getAttribute("data-dim"); s.value = self.z[d]; s._readout.textContent = self.z[d].toFixed(2); });
+        self.schedule();
+        return;
+      }
       if (!drag) return;
       self.rot.a = drag[2] + (e.clientX - drag[0]) * 0.01;
       self.rot.b = drag[3] + (e.clientY - drag[1]) * 0.01;
       self.drawMap();
     });
-    cv.addEventListener("pointerup", function () { drag = null; });
+    function up() { drag = null; moving = false; }
+    cv.addEventListener("pointerup", up);
+    cv.addEventListener("pointercancel", up);
   };
 
   Explorer.prototype._toCanvas = function (p) {
@@ -675,31 +790,36 @@
 
   Explorer.prototype.drawMap = function () {
     var m = this.spec.map, cv = this.map, ctx = cv.getContext("2d"), self = this, i;
-    ctx.clearRect(0, 0, cv.width, cv.height);
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, cv.width, cv.height);
-    ctx.strokeStyle = "#888"; ctx.fillStyle = "#333"; ctx.lineWidth = 1; ctx.font = "11px sans-serif";
+    var ink = getComputedStyle(this.root).color || "#333"; // the page's text colour (light or dark mode)
+    ctx.clearRect(0, 0, cv.width, cv.height); // the page's background shows through
+    ctx.strokeStyle = ink; ctx.fillStyle = ink; ctx.lineWidth = 1; ctx.font = "12px sans-serif";
+    ctx.globalAlpha = 0.6;
     if (m.view === "3d") {
       var L = Math.max.apply(null, m.hi.map(Math.abs).concat(m.lo.map(Math.abs)));
       [[L, 0, 0], [0, L, 0], [0, 0, L]].forEach(function (axis, k) {
         var a = self._toCanvas([0, 0, 0]), b = self._toCanvas(axis);
         ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
-        ctx.fillText("z[" + m.dims[k] + "]", b[0] + 3, b[1]);
+        ctx.globalAlpha = 1; ctx.fillText("z[" + m.dims[k] + "]", b[0] + 3, b[1]); ctx.globalAlpha = 0.6;
       });
     } else {
       var o = this._toCanvas([m.lo[0], m.lo[1]]), e = this._toCanvas([m.hi[0], m.hi[1]]);
       ctx.strokeRect(o[0], e[1], e[0] - o[0], o[1] - e[1]);
+      // the sliders' ranges: where a click can move z
+      var j0 = this.spec.dims.indexOf(m.dims[0]), j1 = this.spec.dims.indexOf(m.dims[1]);
+      var l0 = this.spec.limits[j0], l1 = this.spec.limits[j1], a = this._toCanvas([-l0, -l1]), b = this._toCanvas([l0, l1]);
+      ctx.setLineDash([3, 3]); ctx.strokeRect(a[0], b[1], b[0] - a[0], a[1] - b[1]); ctx.setLineDash([]);
+      ctx.globalAlpha = 1;
       ctx.fillText("z[" + m.dims[0] + "]", (o[0] + e[0]) / 2, cv.height - 8);
-      ctx.save(); ctx.translate(11, (o[1] + e[1]) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText("z[" + m.dims[1] + "]", 0, 0); ctx.restore();
+      ctx.save(); ctx.translate(13, (o[1] + e[1]) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText("z[" + m.dims[1] + "]", 0, 0); ctx.restore();
     }
     var pts = m.points, n = pts.length, proj = new Array(n);
     for (i = 0; i < n; i++) proj[i] = this._toCanvas(pts[i]);
     var order = Array.from({ length: n }, function (_, k) { return k; });
     if (m.view === "3d") order.sort(function (a, b) { return proj[a][2] - proj[b][2]; });
-    ctx.globalAlpha = 0.55;
+    ctx.globalAlpha = 0.6;
     order.forEach(function (k) {
       ctx.fillStyle = m.labels ? PALETTE[m.labels[k] % 10] : "#1f77b4";
-      ctx.fillRect(proj[k][0] - 1.2, proj[k][1] - 1.2, 2.4, 2.4);
+      ctx.fillRect(proj[k][0] - 1.3, proj[k][1] - 1.3, 2.6, 2.6);
     });
     ctx.globalAlpha = 1;
     var here = this._toCanvas(m.dims.map(function (d) { return self.z[d]; }));
@@ -778,16 +898,25 @@
     this.spec = spec;
     this.explorers = [];
     this.current = null;
+    injectStyle();
     root.textContent = "";
-    var bar = el("div", { style: "display:flex;align-items:center;gap:8px;font:13px sans-serif;margin:6px 0;color:var(--pst-color-text-base, inherit)" }, root);
-    if (spec.title) el("b", { text: spec.title }, bar);
-    el("span", { text: spec.label + ":" }, bar);
-    this.select = el("select", { "class": "vaecore-model-select", "aria-label": spec.label }, bar);
-    spec.names.forEach(function (name, k) { el("option", { value: k, text: name }, self.select); });
+    if (spec.hint) el("p", { "class": "vaecore-hint", text: spec.hint }, root);
+    var bar = el("div", { "class": "vaecore-choice-bar" }, root);
+    if (spec.title) el("span", { text: spec.title, style: "font-weight:600" }, bar);
+    // the menu names each model once: "beta: [1]" for the names "beta 1", "beta 2", ...
+    var prefix = spec.label + " ", strip = spec.names.every(function (n) { return n.indexOf(prefix) === 0 && n.length > prefix.length; });
+    el("label", { text: spec.label + ":", "for": root.id + "-menu" }, bar);
+    this.select = el("select", { "class": "vaecore-model-select", "aria-label": spec.label, id: root.id + "-menu" }, bar);
+    spec.names.forEach(function (name, k) { el("option", { value: k, text: strip ? name.slice(prefix.length) : name }, self.select); });
     this.select.addEventListener("change", function () { self.show(+self.select.value); });
     this.boxes = spec.names.map(function (name) {
       return el("div", { "class": "vaecore-choice-item", "data-model": name, style: "display:none" }, root);
     });
+    if (spec.note) {
+      var box = el("details", { "class": "vaecore-details", style: "margin-top:4px" }, root);
+      el("summary", { text: "How these explorers run" }, box);
+      el("div", { "class": "vaecore-note", text: "In Python: " + spec.note }, box);
+    }
     this.show(spec.start);
     api.choices.push(this);
     root.vaecore = this;
@@ -800,7 +929,7 @@
     var state = prev && prev.spec.attributes ? prev.getState() : null;
     if (!this.explorers[k]) {
       var node = el("div", { "class": "vaecore-explorer", id: this.root.id + "-" + k }, this.boxes[k]);
-      try { this.explorers[k] = new Explorer(node, this.spec.explorers[k]); } catch (err) {
+      try { this.explorers[k] = new Explorer(node, this.spec.explorers[k], { inChoice: true }); } catch (err) {
         node.textContent = "vaecore explorer failed: " + err;
         node.setAttribute("data-error", String(err));
         throw err;
