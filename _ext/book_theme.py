@@ -43,6 +43,11 @@ FONTAWESOME_STUB = (
 def _theme_options(app, config):
     options = config.html_theme_options
     options.setdefault("navbar_persistent", [])
+    # the logo (_ext/static/logo.svg) says what it draws, for readers who cannot see it
+    logo = options.setdefault("logo", {})
+    logo.setdefault(
+        "alt_text", "VAE book logo: an encoder narrows to a latent code, a decoder widens it back"
+    )
     # The theme follows the reader's system setting; without a default the theme's script
     # logs "Got invalid theme mode: ." (a console error) on every page.
     config.html_context = {"default_mode": "auto", **config.html_context}

@@ -18,6 +18,10 @@ are left alone); each image output is wrapped in a figure with that name (a targ
 ``{numref}``), the caption (MyST markdown: maths, ``{cite}``, ``{numref}`` work) and the
 image's alt text. A list of the wrong length is a build warning (an error under ``-W``).
 The README's "Writing a chapter" states the convention.
+
+Numbers restart in every chapter ("Figure 1" is a chapter's first figure), as a chapter's own
+text and its figures' titles count them: Sphinx's ``numfig`` counts through the whole book
+unless the table of contents is numbered, so the numbers it assigns are renumbered per page.
 """
 
 from __future__ import annotations
@@ -74,10 +78,13 @@ class CellFigures(SphinxTransform):
             if len(bundles) != len(entries):
                 logger.warning(
                     "cell %s lists %d figures in its %r metadata but shows %d images",
-                    cell.get("cell_index"), len(entries), KEY, len(bundles),
+                    cell.get("cell_index"),
+                    len(entries),
+                    KEY,
+                    len(bundles),
                     location=cell,
                 )
-            for bundle, entry in zip(bundles, entries):
+            for bundle, entry in zip(bundles, entries, strict=False):  # warned above
                 figure = nodes.figure()
                 figure.source, figure.line = bundle.source, bundle.line
                 bundle.replace_self(figure)
@@ -93,6 +100,23 @@ class CellFigures(SphinxTransform):
                     self.document.note_explicit_target(figure, figure)
 
 
+def _number_per_chapter(app, env) -> list[str]:
+    """Renumber figures (and tables, code blocks) from 1 in every document, in page order."""
+    changed = []
+    for docname, by_type in env.toc_fignumbers.items():
+        for numbers in by_type.values():
+            renumbered = {
+                fid: (k + 1,) for k, fid in enumerate(sorted(numbers, key=numbers.__getitem__))
+            }
+            if renumbered != numbers:
+                numbers.clear()
+                numbers.update(renumbered)
+                changed.append(docname)
+    return changed
+
+
 def setup(app):
     app.add_transform(CellFigures)
+    # after Sphinx's own numbering (TocTreeCollector, default priority 500)
+    app.connect("env-get-updated", _number_per_chapter, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
