@@ -120,6 +120,15 @@ def _move_slider(driver, root, index: int = 0, presses: int = 12) -> None:
     slider.click()  # focus it (the click itself may move it too: a user's click would)
     for _ in range(presses):
         slider.send_keys(Keys.ARROW_RIGHT)
+    _settle(driver, root)
+
+
+def _settle(driver, root) -> None:
+    """Wait for the decode a slider move scheduled (one per animation frame) to be shown."""
+    end = time.time() + 10
+    while driver.execute_script("const e = arguments[0].vaecore; return !!(e && e.pending)", root):
+        assert time.time() < end, "the scheduled decode never ran"
+        time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
@@ -297,6 +306,143 @@ def test_model_choice_menu_switches_decoders_and_keeps_the_edit(browser, conv_mo
     Select(choice.find_element("css selector", "select.vaecore-model-select")).select_by_index(0)
     assert first.is_displayed() and len(choice.find_elements("css selector", ".vaecore-explorer")) == 2
     assert _remote_requests(browser) == []
+
+
+# ------------------------------------------- explorers that explain themselves (issue 18)
+HINT = "Slide z[1]: the <b>digit</b> leans & turns."
+
+
+def _explained(dense_model, rng):
+    z_ref = (3 * rng.normal(size=(400, 2))).astype("float32")  # reaching well past the +-3 sliders
+    z_ref[0] = [1.25, -0.5]
+    return z_ref, web.latent_explorer(
+        dense_model, z_ref, rng.integers(0, 10, 400), hint=HINT, dim_labels={1: "slant"}, kl=[3.21, 0.5]
+    )
+
+
+def test_explorer_says_what_to_try_and_what_the_sliders_set(browser, dense_model, tmp_path):
+    """Hint (escaped), labelled sliders with their KL, the readout of the slider values, the
+    start at the first reference code and Reset back there, telemetry folded in a <details>."""
+    z_ref, explorer = _explained(dense_model, np.random.default_rng(1))
+    _open(browser, explorer.save(tmp_path / "explained.html"))
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    hint = root.find_element("css selector", ".vaecore-hint")
+    assert hint.text == HINT and hint.find_elements("css selector", "b") == [], "the hint is not plain text"
+    rows = [r.text for r in root.find_elements("css selector", ".vaecore-row")]
+    assert "slant" in rows[1] and "KL 0.5" in rows[1] and "KL 3.2" in rows[0], rows
+    # it opens on the first reference code (a real image's), and says so in the readout
+    z = lambda: np.asarray(json_z(), np.float32)  # noqa: E731
+    json_z = lambda: browser.execute_script("return JSON.parse(arguments[0].dataset.z)", root)  # noqa: E731
+    np.testing.assert_allclose(z(), [1.25, -0.5], atol=1e-6)
+    readout = root.find_element("css selector", ".vaecore-readout")
+    assert readout.text == "z[0] = 1.25, z[1] (slant) = -0.50"
+    # a slider move: the readout shows the value the slider set
+    _move_slider(browser, root, index=1, presses=8)
+    slider = root.find_elements("css selector", "input[type=range]")[1]
+    value = float(slider.get_attribute("value"))
+    assert value != -0.5 and abs(z()[1] - value) < 1e-6
+    assert f"z[1] (slant) = {value:.2f}" in readout.text, readout.text
+    _, error = _canvas_vs_keras(browser, root, dense_model)
+    assert error <= 2
+    # Reset: back to the first reference code
+    next(b for b in root.find_elements("css selector", "button") if b.text == "Reset").click()
+    np.testing.assert_allclose(z(), [1.25, -0.5], atol=1e-6)
+    assert readout.text == "z[0] = 1.25, z[1] (slant) = -0.50"
+    # developer telemetry: in a closed <details>, still in the page for the tests
+    details = root.find_element("css selector", "details.vaecore-details")
+    assert details.get_attribute("open") is None
+    for selector in (".vaecore-check", ".vaecore-timing", ".vaecore-note"):
+        part = root.find_element("css selector", selector)
+        assert browser.execute_script("return arguments[0].closest('details') === arguments[1]", part, details)
+        assert not part.is_displayed()
+    assert int(root.get_attribute("data-check-error")) <= 2
+    outside = browser.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('*')).filter(e => !e.closest('details'))"
+        ".map(e => e.textContent).join(' ')", root)  # fmt: skip
+    assert "ms" not in outside.split() and "Keras" not in outside and "WebExplorer" not in outside
+    details.find_element("css selector", "summary").click()
+    check = root.find_element("css selector", ".vaecore-check").text
+    assert re.search(r"matches the Keras decoder within \d+/255", check)
+    assert re.search(r"Decoded in [\d.]+ ms", root.find_element("css selector", ".vaecore-timing").text)
+    note = root.find_element("css selector", ".vaecore-note").text
+    assert "WebExplorer(latent=2" in note and f"NumPy runtime vs Keras on the check codes: {explorer.check_error}/255" in note
+    assert _remote_requests(browser) == []
+
+
+def test_map_click_stays_inside_the_slider_range(browser, dense_model, tmp_path):
+    """A click far out on the map (codes reach +-9, sliders +-3) moves z to the range's edge."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    _, explorer = _explained(dense_model, np.random.default_rng(1))
+    lo, hi = explorer.spec["map"]["lo"], explorer.spec["map"]["hi"]
+    assert min(lo) < -4 and max(hi) > 4, "the test needs a map wider than the sliders"
+    _open(browser, explorer.save(tmp_path / "map.html"))
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    cv = root.find_element("css selector", "canvas.vaecore-map")
+    sliders = root.find_elements("css selector", "input[type=range]")
+    limits = explorer.spec["limits"]
+    readout = root.find_element("css selector", ".vaecore-readout")
+    size = cv.size  # (CSS px; the canvas is 360 x 320, drawn at that size)
+
+    def at(v0, v1):  # the canvas point of code (v0, v1), as the page maps it
+        return (30 + (v0 - lo[0]) / (hi[0] - lo[0]) * 320) * size["width"] / 360, (
+            10 + (hi[1] - v1) / (hi[1] - lo[1]) * 280) * size["height"] / 320  # fmt: skip
+
+    seen = []
+    for x, y in [at(-8, 8), at(8.5, -7), at(0, 0), at(1.0, -1.0)]:  # far out, then inside
+        ActionChains(browser).move_to_element_with_offset(
+            cv, int(x - size["width"] / 2), int(y - size["height"] / 2)
+        ).click().perform()
+        _settle(browser, root)
+        z = browser.execute_script("return JSON.parse(arguments[0].dataset.z)", root)
+        for j, s in enumerate(sliders):
+            assert -limits[j] - 1e-6 <= z[j] <= limits[j] + 1e-6, f"map click set z[{j}] = {z[j]}"
+            assert abs(float(s.get_attribute("value")) - z[j]) < 1e-6, "the thumb does not show the value"
+        assert readout.text == f"z[0] = {z[0]:.2f}, z[1] (slant) = {z[1]:.2f}"
+        seen.append(z)
+    assert seen[0] == [-limits[0], limits[1]] and seen[1] == [limits[0], -limits[1]], "not clamped to the edge"
+    np.testing.assert_allclose(z, [1.0, -1.0], atol=0.15)  # the last click, inside the range
+
+
+def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, tmp_path):
+    """On a page with the book theme's dark colours every explorer text has contrast >= 4.5."""
+    rng = np.random.default_rng(2)
+    _, latent = _explained(dense_model, rng)
+    faces = rng.random((8, 64, 64, 3)).astype("float32")
+    vectors = {"Smiling": rng.normal(0, 1.5, 32)}
+    menu = web.model_choice(
+        {f"beta {b}": web.attribute_explorer(conv_model, faces, vectors, dims=[1, 2], title=f"beta = {b}",
+                                             precision="float16") for b in (1, 2)},
+        label="beta", hint="Pick a face, then slide Smiling.",
+    )  # fmt: skip
+    theme = (
+        "<style>html[data-theme=dark] { --pst-color-text-base: #ced6dd; --pst-color-text-muted: #9ca4af;"
+        " --pst-color-background: #121212; --pst-color-surface: #29313d; --pst-color-border: #48566b;"
+        " --pst-color-primary: #76c5f9; } html[data-theme=dark] body { background: #121212; color: #ced6dd; }"
+        "</style>"
+    )
+    page = tmp_path / "dark.html"
+    page.write_text(
+        f'<!doctype html><html data-theme="dark"><head><meta charset="utf-8">{theme}</head>'
+        f"<body>{latent.html()}\n{menu.html()}</body></html>",
+        encoding="utf-8",
+    )
+    _open(browser, page)
+    _wait(browser, "return document.querySelectorAll('.vaecore-explorer[data-ready], .vaecore-choice[data-ready]').length >= 3")
+    labels = browser.execute_script(CONTRAST)
+    assert len(labels) >= 10
+    poor = [label for label in labels if label["ratio"] < 4.5]
+    assert poor == [], f"text below 4.5:1 contrast in dark mode: {poor[:5]}"
+    # the menu names each model once ("beta: 1"), and no explorer repeats it in a title
+    choice = browser.find_element("css selector", ".vaecore-choice")
+    options = [o.text for o in choice.find_elements("css selector", "select.vaecore-model-select option")]
+    assert options == ["1", "2"]
+    assert "beta = 1" not in choice.text and choice.find_element("css selector", ".vaecore-hint").text.startswith("Pick")
+    # face thumbnails large enough to recognise
+    widths = [t.size["width"] for t in choice.find_elements("css selector", "canvas.vaecore-face") if t.is_displayed()]
+    assert len(widths) == 8 and min(widths) >= 96
 
 
 # --------------------------------------------------------------------- the built book

@@ -188,6 +188,57 @@ def test_explorer_arguments_are_checked(model):
         assert ex.spec["encoder"]["output_shape"] == [latent]
 
 
+def test_explorer_starts_from_a_real_code(model):
+    """Default base: the first reference code; or start_image's code; a given base wins; else 0."""
+    from vaecore.toolbox import encode_images
+
+    latent = model.latent_dim
+    z_ref = np.random.default_rng(8).normal(size=(50, latent)).astype("float32")
+    ex = web.latent_explorer(model, z_ref)
+    np.testing.assert_allclose(ex.spec["base"], np.round(z_ref[0], 4), atol=1e-6)
+    assert ex.spec["start"] is None  # the page opens on the base, which Reset returns to
+    np.testing.assert_allclose(ex.spec["check"]["codes"][0], ex.spec["base"], atol=1e-6)  # checked too
+    image = np.random.default_rng(9).random(model.arch_def["input"]).astype("float32")
+    from_image = web.latent_explorer(model, z_ref, start_image=image)
+    np.testing.assert_allclose(from_image.spec["base"], encode_images(model, image[None])[0], atol=1e-4)
+    assert web.latent_explorer(model, z_ref, base=np.ones(latent)).spec["base"] == [1.0] * latent
+    assert web.latent_explorer(model).spec["base"] == [0.0] * latent
+    with pytest.raises(ValueError, match="not both"):
+        web.latent_explorer(model, base=np.ones(latent), start_image=image)
+    with pytest.raises(ValueError, match="start_image must be"):
+        web.latent_explorer(model, start_image=np.zeros((3, 3)))
+    # the sliders reach the base and the start wherever they are
+    far = np.full(latent, 5.0, np.float32)
+    assert web.latent_explorer(model, base=far, dims=[0]).spec["limits"] == [5.0]
+    assert web.latent_explorer(model, start=-far * 1.5, dims=[0]).spec["limits"] == [7.5]
+
+
+def test_explorer_hint_labels_kl_and_note(model):
+    latent = model.latent_dim
+    kl = np.arange(latent, dtype=float) + 0.123
+    ex = web.latent_explorer(model, dims=[1, 0], hint=" Slide z[1]: <b>it</b> & more. ", dim_labels={1: "slant"}, kl=kl)
+    assert ex.spec["hint"] == "Slide z[1]: <b>it</b> & more."
+    assert ex.spec["dim_labels"] == ["slant", None] and ex.spec["kl"] == [1.12, 0.12]
+    page_html = ex.html()
+    # without JavaScript the hint still shows, escaped; in the spec it is plain text the page escapes
+    assert "<p>Slide z[1]: &lt;b&gt;it&lt;/b&gt; &amp; more.</p>" in page_html and "<b>it</b>" not in page_html.split("<script")[0]
+    note = json.loads(re.search(r'vaecoreWeb\.mount\("[^"]+", (\{.*\})\);</script>$', page_html, re.S).group(1))["note"]
+    assert note == f"{ex!r} | NumPy runtime vs Keras on the check codes: {ex.check_error}/255"
+    assert re.fullmatch(r"WebExplorer\(latent=\d+, \d+\.\d\d MB\)", repr(ex))
+    with pytest.raises(ValueError, match="dim_labels names dims without a slider"):
+        web.latent_explorer(model, dims=[0], dim_labels={1: "x"})
+    with pytest.raises(ValueError, match="kl must hold one value per latent dimension"):
+        web.latent_explorer(model, kl=[1.0] * (latent + 1))
+    with pytest.raises(ValueError, match="hint must be a string"):
+        web.latent_explorer(model, hint=3)
+
+
+def test_latent_map_sliders_say_where_their_unit_sits():
+    vae = build_vae({"input": (8, 8, 3), "latent": (4, 4, 2), "encode": [(4, 3, 2)], "name": "web_map"}, seed=0)
+    ex = web.latent_explorer(vae, dims=[0, 9, 31], dim_labels={31: "corner"})
+    assert ex.spec["dim_labels"] == ["row 0, column 0, channel 0", "row 1, column 0, channel 1", "corner"]
+
+
 def test_auto_precision_picks_int8_for_big_decoders(monkeypatch, model):
     int8_error = web.latent_explorer(model, precision="int8").check_error
     monkeypatch.setattr(page, "AUTO_INT8_BYTES", 10)  # every decoder counts as big
@@ -386,6 +437,12 @@ def test_model_choice_puts_explorers_behind_one_menu(model, tmp_path):
     # one runtime for the whole menu: smaller than the two explorers shown apart
     assert menu.size_bytes < one.size_bytes + two.size_bytes
     assert "WebChoice(['beta 1', 'beta 5']" in repr(menu)
+    # each explorer's Python line and the menu's go into the page's folded details
+    payload = json.loads(re.search(r'mountChoice\("[^"]+", (\{.*\})\);</script>$', page, re.S).group(1))
+    assert payload["note"].startswith("WebChoice(['beta 1', 'beta 5']") and "beta 5: " in payload["note"]
+    assert [e["note"] for e in payload["explorers"]] == [one.note(), two.note()]
+    hinted = web.model_choice({"beta 1": one}, label="beta", hint="Pick a face, then slide Smiling.")
+    assert hinted.spec["hint"] == "Pick a face, then slide Smiling."
     assert menu.save(tmp_path / "menu.html").read_text().startswith("<!doctype html>")
     with pytest.raises(ValueError, match="non-empty mapping"):
         web.model_choice({})
