@@ -32,8 +32,9 @@ def _datasets_used(notebook: Path) -> set[str]:
 
 
 # A reader's own images (load_dataset("folder" | "paths" | "csv", path=...)): the
-# notebook makes or names the files itself, so there is nothing to look up here.
-_USER_SOURCES = {"folder", "paths", "csv"}
+# notebook makes or names the files itself, so there is nothing to look up here; nor
+# for a dataset vaecore generates (dsprites, which takes no download=).
+_USER_SOURCES = {"folder", "paths", "csv", "dsprites"}
 
 
 def _locally_available(name: str) -> bool:
