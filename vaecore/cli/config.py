@@ -237,6 +237,8 @@ ADDED_KEY_DEFAULTS: dict[str, Any] = {
     "free_bits": 0.0,
     "scale": None,
     "channel_coupling": False,
+    "subset": None,
+    "tc_weight": None,
 }
 
 

@@ -162,6 +162,14 @@ def _train_keys() -> dict[str, Key]:
         ),
         "limit": Key("pos_int", None, "use the first N training images", None, "N"),
         "test_limit": Key("pos_int", None, "use the first N test images for validation", None, "N"),
+        "subset": Key(
+            "pos_int",
+            None,
+            "dsprites: train on N random images of the training split (load_dataset subset=) "
+            "instead of the first --limit ones, and validate on --test-limit random test images",
+            None,
+            "N",
+        ),
         "binarize": Key("bool", False, "binarize pixels dynamically (a fresh draw every epoch)"),
         "augment": Key(
             "bool",
@@ -228,6 +236,15 @@ def _train_keys() -> dict[str, Key]:
         ),
         "kl_capacity_steps": Key(
             "pos_int", None, "steps over which C rises from 0 (--kl-schedule capacity)", None, "N"
+        ),
+        "tc_weight": Key(
+            "nonneg_float",
+            None,
+            "train a beta-TCVAE (Chen et al. 2018, vaecore.tcvae): the weight of the total "
+            "correlation, --beta weighing the rest of the KL; its TC estimate counts the "
+            "training images",
+            None,
+            "F",
         ),
         "free_bits": Key(
             "nonneg_float",

@@ -58,7 +58,16 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
     keras.utils.set_random_seed(cfg["seed"])
     train_ds, test_ds, steps = _training_data(cfg)
     with strategy.scope():
-        model = build_vae(
+        build = build_vae
+        if cfg.get("tc_weight") is not None:  # beta-TCVAE: a VAE with the TC term added
+            from functools import partial
+
+            from vaecore.tcvae import build_tcvae
+
+            build = partial(
+                build_tcvae, tc_weight=cfg["tc_weight"], dataset_size=train_ds.num_examples
+            )
+        model = build(
             arch,
             likelihood=cfg["likelihood"],
             beta=cfg["beta"],
@@ -174,11 +183,18 @@ def _training_data(cfg: dict[str, Any]):
     from vaecore.data import DatasetNotFoundError
 
     common = {"batch_size": cfg["batch_size"], "seed": cfg["seed"]}
+    # --subset (dsprites): random images of each split, not the first ones of the grid
+    train_rows = {"subset": cfg["subset"]} if cfg.get("subset") else {"limit": cfg["limit"]}
+    test_rows = (
+        {"subset": cfg["test_limit"]}
+        if cfg.get("subset") and cfg["test_limit"]
+        else {"limit": cfg["test_limit"]}
+    )
     train_ds = load_split(
-        cfg, "train", limit=cfg["limit"], shuffle=True, augment=bool(cfg.get("augment")), **common
+        cfg, "train", shuffle=True, augment=bool(cfg.get("augment")), **train_rows, **common
     )
     try:
-        test_ds = load_split(cfg, "test", limit=cfg["test_limit"], shuffle=False, **common)
+        test_ds = load_split(cfg, "test", shuffle=False, **test_rows, **common)
     except DatasetNotFoundError as err:
         _say(cfg, f"no validation: the test split could not be read ({_one_line(str(err))})")
         test_ds = None
