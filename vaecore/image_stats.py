@@ -22,7 +22,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from vaecore.compare import mean_pm
 
@@ -69,14 +68,16 @@ def saturation(images: Any) -> np.ndarray:
     return s.mean(axis=(1, 2))
 
 
-def describe(pictures: Mapping[Any, Any], decimals: int = 3) -> pd.DataFrame:
+def describe(pictures: Mapping[Any, Any], decimals: int = 3) -> Any:
     """One row per set of images: how many, and sharpness and saturation as "mean ± s.e.".
 
     ``pictures`` maps a label (a string, or a tuple such as ``(model, sampler)``, which
-    becomes a multi-level index) to images in [0, 1]. The standard error is over the
+    becomes a multi-level index) to images in [0, 1]; returns a pandas ``DataFrame``. The standard error is over the
     images of the set, so two rows whose ranges do not come near each other differ by
     more than which images were drawn.
     """
+    import pandas as pd  # only here: the statistics themselves are NumPy
+
     if not pictures:
         raise ValueError("describe needs at least one set of images")
     rows = {label: {"images": len(np.asarray(p)), "sharpness": mean_pm(sharpness(p), decimals),
