@@ -10,8 +10,9 @@ alike, because the decoder itself is in the output:
 * :func:`vaecore.export.export_network` writes a trained Keras decoder (or encoder)
   as a compact spec: a list of operations and one base64 blob of weights, float16
   by default (``"int8"``: per-output-channel scales, a quarter of float32);
-* ``vaecore/static/vaecore_web.js`` is the runtime that runs such a spec, inlined
-  into each output (about 36 kB; why our own runtime rather than TensorFlow.js or
+* ``vaecore/static/vaecore_web.js`` is the runtime that runs such a spec (every layer
+  as matrix products in one WebAssembly SIMD kernel, ``vaecore_gemm.wat``), inlined
+  into each output (about 50 kB; why our own runtime rather than TensorFlow.js or
   onnxruntime-web is said at the top of that file) as its own
   ``<script class="vaecore-runtime" data-sha256="...">``: the output stays self-contained
   for Jupyter, Colab and a saved .ipynb, and the book's build (``_ext/light_pages.py``)
@@ -21,8 +22,14 @@ alike, because the decoder itself is in the output:
   quantization costs before anything reaches a browser.
 
 Each explorer carries a few codes and the Keras decoder's 8-bit images of them; the
-page decodes them again when it opens and prints the largest difference, so every
-rendered explorer states its own faithfulness (the browser tests read that number).
+page decodes them again when it opens and states the largest difference, so every
+rendered explorer states its own faithfulness (the browser tests read that number,
+``data-check-error``). That line, the decode time and the explorer's Python line
+(:meth:`WebExplorer.note`) sit in a collapsed "details" under the explorer; what the
+reader sees first is the hint (``hint=``), the sliders (with ``dim_labels=`` and the
+KL of each dim, ``kl=``), the image and a readout of the values the sliders set.
+The page opens on a real image's code (``z_ref[0]`` by default) and decodes at most
+once per animation frame while a slider is dragged.
 
 With ``draw=True`` (dense 28 x 28 models, e.g. MNIST) the page also gets a drawing
 pad: the encoder runs in the page and the marker shows where the drawing lands.
