@@ -391,6 +391,10 @@
     s.id = "vaecore-style-" + VERSION;
     s.textContent = CSS;
     (document.head || document.documentElement).appendChild(s);
+    // the maps are drawn on canvases: draw them again in the new colours when the theme changes
+    function redraw() { api.explorers.forEach(function (e) { if (e.map) e.drawMap(); }); }
+    if (typeof MutationObserver === "function") new MutationObserver(redraw).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme", "class"] });
+    if (window.matchMedia) { var mq = matchMedia("(prefers-color-scheme: dark)"); if (mq.addEventListener) mq.addEventListener("change", redraw); }
   }
 
   function el(tag, attrs, parent) {
@@ -790,7 +794,9 @@
 
   Explorer.prototype.drawMap = function () {
     var m = this.spec.map, cv = this.map, ctx = cv.getContext("2d"), self = this, i;
-    var ink = getComputedStyle(this.root).color || "#333"; // the page's text colour (light or dark mode)
+    var theme = document.documentElement.getAttribute("data-theme") + "|" + (window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
+    if (this._theme !== theme) { this._theme = theme; this._ink = getComputedStyle(this.root).color || "#333"; }
+    var ink = this._ink; // the page's text colour (light or dark mode), read again when the theme changes
     ctx.clearRect(0, 0, cv.width, cv.height); // the page's background shows through
     ctx.strokeStyle = ink; ctx.fillStyle = ink; ctx.lineWidth = 1; ctx.font = "12px sans-serif";
     ctx.globalAlpha = 0.6;
