@@ -108,6 +108,8 @@ def test_large_latent_gets_sliders_for_the_most_used_dims():
     expected[3] = 1.0
     np.testing.assert_allclose(explorer.z, expected)  # others held at the base code
     assert explorer.marker_position == (0.25, 1.0)
+    # the readout shows the values the sliders set, not z[0..7]
+    assert explorer.readout.value == "<code>z[7] = 0.25, z[3] = 1.00</code>"
     chosen = vw.latent_explorer(big, dims=[0, 11])
     assert chosen.dims == (0, 11) and len(chosen.sliders) == 2
 

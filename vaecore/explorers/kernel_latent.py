@@ -221,9 +221,9 @@ class LatentExplorer(widgets.HBox):
         z = self.z
         self.decoded = decode_latents(self.model, z[None])[0]
         self.image.value = png_bytes(self.decoded, self.image_width)
-        shown = ", ".join(f"{v:.2f}" for v in z[: min(len(z), 8)])
-        more = ", ..." if len(z) > 8 else ""
-        self.readout.value = f"<code>z = [{shown}{more}]</code>"
+        # the values the sliders set (not z[0..7], which the sliders may not move)
+        shown = ", ".join(f"z[{d}] = {z[d]:.2f}" for d in self.dims)
+        self.readout.value = f"<code>{shown}</code>"
         if self.scatter is not None:
             self._move_marker(z)
 
