@@ -406,6 +406,39 @@ def test_map_click_stays_inside_the_slider_range(browser, dense_model, tmp_path)
     np.testing.assert_allclose(z, [1.0, -1.0], atol=0.15)  # the last click, inside the range
 
 
+DRAG = """
+const done = arguments[arguments.length - 1], root = arguments[0], e = root.vaecore;
+const slider = root.querySelector('input[type=range]'), before = e.updates;
+for (let i = 0; i < 50; i++) { slider.value = -2 + 0.05 * i; slider.dispatchEvent(new Event('input', {bubbles: true})); }
+const burst = e.updates - before;  // 50 events in one task: nothing decoded yet
+let frames = 0, events = 50;
+const count = () => { frames++; if (frames < 30) requestAnimationFrame(count); };
+requestAnimationFrame(count);
+const timer = setInterval(() => {
+  slider.value = -2 + 0.01 * (events++ % 400); slider.dispatchEvent(new Event('input', {bubbles: true}));
+  if (frames >= 30) { clearInterval(timer);
+    requestAnimationFrame(() => done({burst: burst, frames: frames, events: events, updates: e.updates - before,
+                                      z: e.z[e.spec.dims[0]], value: +slider.value})); }
+}, 2);
+"""
+
+
+def test_a_drag_decodes_at_most_once_per_animation_frame(browser, conv_model, tmp_path):
+    """Many input events per frame, one decode per frame (benchmarks/web_explorer.py times it)."""
+    explorer = web.latent_explorer(conv_model, precision="float16")
+    _open(browser, explorer.save(tmp_path / "drag.html"))
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    got = browser.execute_async_script(DRAG, root)
+    assert got["burst"] == 0, "input events decoded at once instead of on the next frame"
+    assert 1 <= got["updates"] <= got["frames"] + 2, got
+    assert got["events"] > got["updates"], got
+    assert abs(got["z"] - got["value"]) < 1e-6  # the last value set is the one shown
+    _settle(browser, root)
+    _, error = _canvas_vs_keras(browser, root, conv_model)
+    assert error <= 2
+
+
 def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, tmp_path):
     """On a page with the book theme's dark colours every explorer text has contrast >= 4.5."""
     rng = np.random.default_rng(2)
