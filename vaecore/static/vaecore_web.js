@@ -318,7 +318,11 @@
     this.backend = "js";
     var module = want === "js" ? null : gemmModule();
     if (module) {
-      try { this.wasm = new WasmNet(spec, this.layers, module); this.backend = "wasm"; } catch (err) {
+      try {
+        this.wasm = new WasmNet(spec, this.layers, module);
+        this.backend = "wasm";
+        this.layers.forEach(function (L) { delete L.W; }); // the weights live in the kernel's memory now
+      } catch (err) {
         if (want === "wasm") throw err;
       }
     } else if (want === "wasm") throw new Error("vaecore: this browser has no WebAssembly SIMD");
