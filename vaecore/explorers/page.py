@@ -173,9 +173,10 @@ class WebChoice(WebExplorer):
         super().__init__(spec, max(e.check_error for e in explorers.values()))
         self.explorers = explorers
 
-    def _payload(self, note: str | None) -> dict[str, Any]:
-        children = [dict(e.spec, note=e.note()) for e in self.explorers.values()]
-        return dict(self.spec, note=note, explorers=children)
+    def html(self) -> str:
+        children = [dict(e.spec, note=e.note()) for e in self.explorers.values()]  # (once: each renders itself)
+        bare = self._fragment(dict(self.spec, note=None, explorers=children))
+        return self._fragment(dict(self.spec, note=self.note(len(bare.encode("utf-8"))), explorers=children))
 
     def note(self, size_bytes: int | None = None) -> str:
         worst = "; ".join(f"{n}: {e.check_error}/255" for n, e in self.explorers.items())
