@@ -723,6 +723,39 @@ return out;
 """
 
 
+def test_explorers_of_this_runtime_in_the_book_theme(reader, dense_model, conv_model, tmp_path):
+    """Today's explorers (the built pages hold the runtime their notebooks ran with) put into a
+    built page's theme: readable in dark and light mode, and no wider than the column or a phone."""
+    _need(BUILD.is_dir(), "the book is not built (run the README's first command)")
+    rng = np.random.default_rng(4)
+    _, latent = _explained(dense_model, rng)
+    faces = rng.random((8, 64, 64, 3)).astype("float32")
+    menu = web.model_choice(
+        {f"beta {b}": web.attribute_explorer(conv_model, faces, {"Smiling": rng.normal(0, 1.5, 32)}, dims=[1, 2],
+                                             precision="float16") for b in (1, 2)}, label="beta", hint="Pick a face.",
+    )  # fmt: skip
+    src = (BUILD / "book" / "02_theory.html").read_text(encoding="utf-8")
+    src = src.replace("<head>", f'<head><base href="{(BUILD / "book").resolve().as_uri()}/">', 1)
+    at = src.index('<article class="bd-article">') + len('<article class="bd-article">')
+    page = tmp_path / "themed.html"
+    page.write_text(src[:at] + latent.html() + menu.html() + src[at:], encoding="utf-8")
+    _color_scheme(reader, "dark")
+    _open(reader, page)
+    _wait(reader, "return document.querySelectorAll('.vaecore-explorer[data-ready], .vaecore-choice[data-ready]').length >= 3")
+    for scheme in ("dark", "light"):
+        _color_scheme(reader, scheme)
+        _wait(reader, f"return document.documentElement.dataset.theme === '{scheme}'")
+        labels = reader.execute_script(CONTRAST)
+        assert len(labels) >= 20
+        poor = [label for label in labels if label["ratio"] < 4.5]
+        assert poor == [], f"{scheme} mode: explorer text below 4.5:1 contrast: {poor[:5]}"
+    for width in (1400, 400):
+        _viewport(reader, width)
+        time.sleep(0.2)
+        got = reader.execute_script(OVERFLOW)
+        assert got["page"] <= got["window"] and got["bad"] == [], f"at {width} px: {got}"
+
+
 @pytest.mark.parametrize("page", [p.name for p in _chapter_pages()] or ["(not built)"])
 def test_built_page_fits_the_screen_and_follows_dark_mode(reader, page):
     """One visit per page (they are large), two checks.
