@@ -796,12 +796,9 @@
       10 + (m.hi[1] - p[1]) / (m.hi[1] - m.lo[1]) * (cv.height - 40), 0];
   };
 
-  Explorer.prototype.drawMap = function () {
-    var m = this.spec.map, cv = this.map, ctx = cv.getContext("2d"), self = this, i;
-    var theme = document.documentElement.getAttribute("data-theme") + "|" + (window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
-    if (this._theme !== theme) { this._theme = theme; this._ink = getComputedStyle(this.root).color || "#333"; }
-    var ink = this._ink; // the page's text colour (light or dark mode), read again when the theme changes
-    ctx.clearRect(0, 0, cv.width, cv.height); // the page's background shows through
+  Explorer.prototype._drawPoints = function (ctx, ink) { // ink: the page's text colour (light or dark mode)
+    var m = this.spec.map, cv = this.map, self = this, i;
+    ctx.clearRect(0, 0, cv.width, cv.height);
     ctx.strokeStyle = ink; ctx.fillStyle = ink; ctx.lineWidth = 1; ctx.font = "12px sans-serif";
     ctx.globalAlpha = 0.6;
     if (m.view === "3d") {
@@ -831,6 +828,23 @@
       ctx.fillStyle = m.labels ? PALETTE[m.labels[k] % 10] : "#1f77b4";
       ctx.fillRect(proj[k][0] - 1.3, proj[k][1] - 1.3, 2.6, 2.6);
     });
+    ctx.globalAlpha = 1;
+  };
+
+  // The map: its axes and points drawn once into an offscreen canvas (again when the theme
+  // or the 3-D rotation changes), then each update copies it and draws the marker.
+  Explorer.prototype.drawMap = function () {
+    var m = this.spec.map, cv = this.map, ctx = cv.getContext("2d"), self = this;
+    var theme = document.documentElement.getAttribute("data-theme") + "|" + (window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
+    var key = theme + "|" + this.rot.a + "|" + this.rot.b;
+    if (this._mapKey !== key) {
+      if (this._theme !== theme) { this._theme = theme; this._ink = getComputedStyle(this.root).color || "#333"; }
+      if (!this._mapBg) { this._mapBg = document.createElement("canvas"); this._mapBg.width = cv.width; this._mapBg.height = cv.height; }
+      this._drawPoints(this._mapBg.getContext("2d"), this._ink);
+      this._mapKey = key;
+    }
+    ctx.clearRect(0, 0, cv.width, cv.height); // the page's background shows through
+    ctx.drawImage(this._mapBg, 0, 0);
     ctx.globalAlpha = 1;
     var here = this._toCanvas(m.dims.map(function (d) { return self.z[d]; }));
     this.markerXY = [here[0], here[1]];
