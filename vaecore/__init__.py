@@ -20,8 +20,8 @@ run: ``kernel_*`` need a live kernel, ``page*`` decode in the page),
 directories and the fast mode). ``widgets``, ``web`` and ``interactive`` are
 the explorers' first import paths, kept.
 
-Only ``config``, ``arch``, ``architectures`` and ``models`` load with
-``import vaecore`` (``models`` registers the VAE class, so
+Only ``config``, ``arch``, ``architectures``, ``models`` and ``conditional`` (the
+conditional VAE) load with ``import vaecore`` (they register the model classes, so
 ``keras.models.load_model`` reads a saved one); every other module, and every
 name below, loads on first use, so ``import vaecore`` does not import
 matplotlib, pandas, ipywidgets or plotly.
@@ -40,6 +40,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from vaecore.arch import ArchDefError, validate_arch_def  # noqa: E402
 from vaecore.architectures import get_architecture, list_architectures  # noqa: E402
+from vaecore.conditional import ConditionalVAE, build_cvae  # noqa: E402
 from vaecore.config import fast_mode, run_dir  # noqa: E402
 from vaecore.models import VAE, build_vae  # noqa: E402
 
@@ -76,6 +77,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "VAE",
     "ArchDefError",
+    "ConditionalVAE",
+    "build_cvae",
     "callbacks",
     "diagnostics",
     "disentangle",

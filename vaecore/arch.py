@@ -32,6 +32,14 @@ between the flattened conv features and the latent code, e.g. ``[16]``) and
 first feature map; default ``None`` mirrors ``hidden``, ``[]`` means none, as
 in the original dogs model).
 
+A **condition** (a conditional VAE, Sohn et al. 2015; :mod:`vaecore.conditional`):
+``"condition": 10`` (one of 10 classes, given as integer labels or one-hot rows;
+the same as ``{"classes": 10}``) or ``{"binary": 4}`` (4 binary attributes, each
+0 or 1, e.g. CelebA's). Either count may be a list of names instead, e.g.
+``{"binary": ["Smiling", "Eyeglasses"]}``. Normalized to ``{"classes": K}`` or
+``{"binary": K}``, with ``"names"`` when names were given; an arch dict without the
+key is an unconditional VAE, unchanged.
+
 :func:`validate_arch_def` returns a normalized copy (tuples, not lists; kernel
 and strides as pairs; ``decode`` and ``decode_hidden`` filled in when
 mirrored) or raises an :class:`ArchDefError` (a ``ValueError``) that lists
@@ -48,7 +56,10 @@ from typing import Any
 import keras
 
 REQUIRED_KEYS = ("input", "latent", "name")
-OPTIONAL_KEYS = ("hidden", "encode", "decode", "decode_hidden", "activation", "batch_norm")
+OPTIONAL_KEYS = (
+    "hidden", "encode", "decode", "decode_hidden", "activation", "batch_norm", "condition"
+)  # fmt: skip
+CONDITION_KINDS = ("classes", "binary")
 KNOWN_KEYS = REQUIRED_KEYS + OPTIONAL_KEYS
 CONV_ONLY_KEYS = ("decode", "decode_hidden", "batch_norm")
 
@@ -261,6 +272,11 @@ def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
         out["name"] = name
     out["activation"] = _check_activation(arch_def.get("activation", "relu"), problems)
 
+    if "condition" in arch_def:
+        condition = _check_condition(arch_def["condition"], problems)
+        if condition is not None:
+            out["condition"] = condition
+
     conv = "encode" in arch_def
     if not conv:
         if "hidden" not in arch_def:
@@ -280,6 +296,71 @@ def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
     if problems.items:
         raise ArchDefError(problems.items, name)
     return out
+
+
+def _check_condition(value: Any, problems: _Problems) -> dict[str, Any] | None:
+    """``10`` / ``{"classes": 10}`` / ``{"binary": 4}`` (a count or a list of names), normalized."""
+    if _is_int(value):
+        value = {"classes": value}
+    if not isinstance(value, Mapping):
+        problems.add(
+            "condition",
+            f"expected a number of classes (an int >= 2) or a dict such as {{'binary': 4}} "
+            f"or {{'classes': 10}}, got {value!r}",
+        )
+        return None
+    kinds = [k for k in CONDITION_KINDS if k in value]
+    unknown = sorted(set(value) - {*CONDITION_KINDS, "names"})
+    if len(kinds) != 1 or unknown:
+        problems.add(
+            "condition",
+            f"needs exactly one of {list(CONDITION_KINDS)} (and optionally 'names'), got keys "
+            f"{sorted(value)}",
+        )
+        return None
+    kind = kinds[0]
+    size, names = value[kind], value.get("names")
+    if _is_list(size):
+        size, names = len(size), size if names is None else names
+    least = 2 if kind == "classes" else 1
+    if not _is_int(size) or size < least:
+        what = "classes (a one-hot condition)" if kind == "classes" else "attributes"
+        problems.add(
+            "condition", f"{kind!r} must be an int >= {least}, the number of {what}, got {size!r}"
+        )
+        return None
+    out: dict[str, Any] = {kind: int(size)}
+    if names is not None:
+        if (
+            not _is_list(names)
+            or len(names) != size
+            or not all(isinstance(n, str) and n.strip() for n in names)
+            or len(set(names)) != len(names)
+        ):
+            problems.add(
+                "condition",
+                f"names must be {size} distinct non-empty strings (one per {kind[:-1] if kind == 'classes' else 'attribute'}), "
+                f"got {names!r}",
+            )
+            return None
+        out["names"] = tuple(names)
+    return out
+
+
+def condition_spec(arch_def: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The normalized condition ``{"classes": K}`` / ``{"binary": K}`` (+ ``names``), or None."""
+    condition = arch_def.get("condition")
+    if condition is None:
+        return None
+    if _is_int(condition):
+        return {"classes": int(condition)}
+    return dict(condition)
+
+
+def condition_size(arch_def: Mapping[str, Any]) -> int:
+    """Length of the condition vector the networks take (0: no condition)."""
+    spec = condition_spec(arch_def)
+    return 0 if spec is None else int(spec.get("classes", spec.get("binary")))
 
 
 def _check_conv(
@@ -382,6 +463,8 @@ def to_jsonable(arch_def: Mapping[str, Any]) -> dict[str, Any]:
     def convert(value):
         if isinstance(value, tuple | list):
             return [convert(v) for v in value]
+        if isinstance(value, Mapping):  # the condition
+            return {k: convert(v) for k, v in value.items()}
         return value
 
     return {k: convert(v) for k, v in arch_def.items()}

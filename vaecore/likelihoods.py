@@ -190,16 +190,18 @@ class LikelihoodMixin:
     ``_arch``.
     """
 
-    def decoder_heads(self, z, training: bool = False) -> dict[str, Any]:
+    def decoder_heads(self, z, training: bool = False, condition=None) -> dict[str, Any]:
         """Codes (flat, or maps for a latent map) -> the decoder's heads, as a dict.
 
         ``logits`` always; ``log_scale`` for ``scale="pixel"`` (the head's output
         through :func:`~vaecore.likelihoods.soft_floor`); ``coupling`` (raw
         coefficients, see :func:`couple_channels`) for ``channel_coupling=True``.
+        ``condition``: a conditional VAE's ``(B, K)`` condition vectors, the
+        decoder's second input (:mod:`vaecore.conditional`); None for a plain VAE.
         """
         if is_spatial(self._arch) and len(ops.shape(z)) == 2:
             z = ops.reshape(z, (ops.shape(z)[0], *self.latent_shape))
-        out = self.decoder(z, training=training)
+        out = self.decoder(z if condition is None else [z, condition], training=training)
         out = list(out) if isinstance(out, list | tuple) else [out]
         heads = {"logits": ops.cast(out.pop(0), "float32")}
         if self.scale_mode == "pixel":
@@ -208,10 +210,10 @@ class LikelihoodMixin:
             heads["coupling"] = ops.cast(out.pop(0), "float32")
         return heads
 
-    def decoder_outputs(self, z, training: bool = False):
+    def decoder_outputs(self, z, training: bool = False, condition=None):
         """Codes -> ``(logits, log_scale)``; ``log_scale`` is ``None`` unless ``scale="pixel"``
         (:meth:`decoder_heads` has every head, with the coupling coefficients)."""
-        heads = self.decoder_heads(z, training=training)
+        heads = self.decoder_heads(z, training=training, condition=condition)
         return heads["logits"], heads.get("log_scale")
 
     def reconstruction_nll(self, x, logits, log_scale=None, coupling=None):
@@ -234,12 +236,12 @@ class LikelihoodMixin:
             self.likelihood, x, logits, log_scale, self.sigma, coupling=coupling
         )
 
-    def nll_given_z(self, x, z):
+    def nll_given_z(self, x, z, condition=None):
         """-log p(x|z) per image for codes ``z``: decode, then score (any scale mode)."""
-        heads = self.decoder_heads(z)
+        heads = self.decoder_heads(z, condition=condition)
         return self.reconstruction_nll(x, heads["logits"], heads.get("log_scale"), heads.get("coupling"))
 
-    def draw_pixels(self, z, seed: int | None = None):
+    def draw_pixels(self, z, seed: int | None = None, condition=None):
         """Images drawn from p(x | z) itself, not its mean: the mean plus the likelihood's noise.
 
         Bernoulli: binary pixels. Discretized logistic: logistic noise of the
@@ -247,7 +249,7 @@ class LikelihoodMixin:
         normal noise of sigma, clipped to [0, 1]. With channel coupling the
         channels are drawn in order, each given the ones before it. Returns NumPy.
         """
-        heads = self.decoder_heads(ops.convert_to_tensor(z, "float32"))
+        heads = self.decoder_heads(ops.convert_to_tensor(z, "float32"), condition=condition)
         mean = np.asarray(ops.convert_to_numpy(ops.sigmoid(heads["logits"])), np.float64)
         rng = np.random.default_rng(seed)
         if self.likelihood == "bernoulli":
@@ -295,6 +297,7 @@ class LikelihoodMixin:
         chunk_size: int = 100,
         batch_size: int | None = None,
         seed: int | None = None,
+        condition=None,
     ):
         """log p(x) per image, estimated with ``num_samples`` importance samples (IWAE bound).
 
@@ -306,6 +309,8 @@ class LikelihoodMixin:
                 grows with ``batch_size * chunk_size`` decoded images.
             seed: makes the estimate reproducible; batch ``x[i:i + batch_size]``
                 uses ``seed + i``.
+            condition: a conditional VAE's ``(len(x), K)`` condition vectors (then the
+                estimate is log p(x | y)); None for a plain VAE.
 
         Returns:
             A float32 tensor of shape ``(len(x),)``, log p(x) in nats.
@@ -318,8 +323,7 @@ class LikelihoodMixin:
         parts = [
             losses.importance_weighted_log_likelihood(
                 x[start : start + step],
-                encode=self.encode,
-                decode_nll=self.nll_given_z,
+                **self._scorers(None if condition is None else condition[start : start + step]),
                 num_samples=num_samples,
                 chunk_size=chunk_size,
                 seed=None if seed is None else seed + start,
@@ -327,3 +331,15 @@ class LikelihoodMixin:
             for start in range(0, n, step)
         ]
         return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=0)
+
+    def _scorers(self, condition=None) -> dict[str, Any]:
+        """``encode`` and ``decode_nll`` for :func:`vaecore.losses.importance_weighted_log_likelihood`;
+        with a condition, its rows are tiled as that function tiles the images (k copies)."""
+        if condition is None:
+            return {"encode": self.encode, "decode_nll": self.nll_given_z}
+
+        def decode_nll(x, z):
+            copies = ops.shape(z)[0] // ops.shape(condition)[0]
+            return self.nll_given_z(x, z, ops.tile(condition, (copies, 1)))
+
+        return {"encode": lambda x: self.encode(x, condition), "decode_nll": decode_nll}

@@ -138,8 +138,7 @@ class VAE(LikelihoodMixin, keras.Model):
         self.scale, self.scale_mode = scale, resolved_scale
         self.channel_coupling = channel_coupling
         self._init = {"beta": beta, "free_bits": free_bits, "kl_capacity": kl_capacity}
-        self.kl_warmup_steps = int(kl_warmup_steps)
-        self.sigma = float(sigma)
+        self.kl_warmup_steps, self.sigma = int(kl_warmup_steps), float(sigma)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.log_scale = None
@@ -157,7 +156,8 @@ class VAE(LikelihoodMixin, keras.Model):
         pixel = resolved_scale == "pixel"
         bias = inverse_soft_floor(float(np.log(sigma))) if pixel else 0.0
         self.encoder, self.decoder = build_networks(
-            arch, pixel_scale=pixel, scale_bias=bias, coupling=channel_coupling
+            arch, pixel_scale=pixel, scale_bias=bias, coupling=channel_coupling,
+            conditional=getattr(self, "conditional", False),  # True: vaecore.conditional
         )
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")

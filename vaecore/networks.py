@@ -22,7 +22,20 @@ Two options beyond the plain VAE:
   convolution, ``C (C - 1) / 2`` raw coefficients per pixel of the linear
   dependence of each colour channel on the ones before it (see
   :mod:`vaecore.likelihoods`); zero-initialized, so training starts from
-  independent channels. Also in :data:`SCALE_HEAD_LAYERS`.
+  independent channels. Also in :data:`SCALE_HEAD_LAYERS`;
+* a **condition** (the arch dict's ``"condition"``, ``conditional=True``; a
+  conditional VAE, :mod:`vaecore.conditional`): both networks get a second input,
+  ``condition``, a vector of K floats (one-hot class or 0/1 attributes), joined by
+  one :class:`ConcatCondition` layer (``with_condition``). Dense networks append it
+  to the flattened image and to ``z``, as Sohn et al. (2015) do. Conv encoders
+  append it to the *input image* as K constant feature maps (the usual choice of
+  conditional conv nets): the first convolution then sees image and condition at
+  every pixel, so every layer can use both, for K extra input channels of the first
+  kernel only. Conv decoders append it to ``z`` before the dense projection (so the
+  projection, and every layer after it, depend on it), and a latent-map decoder
+  appends it to the ``(h, w, c)`` code as K constant maps, the same join as the
+  encoder's. One op, on a vector or a map, is all the in-page runtime needs
+  (``concat_condition`` in :mod:`vaecore.export`).
 """
 
 from __future__ import annotations
@@ -34,10 +47,35 @@ import keras
 import numpy as np
 from keras import layers
 
-from vaecore.arch import is_conv, is_spatial
+from vaecore.arch import condition_size, is_conv, is_spatial
 
 #: The layers of the per-pixel scale head (left out of the in-page decoder, which shows the mean).
 SCALE_HEAD_LAYERS = ("log_scale_dense", "log_scale", "coupling")
+
+
+@keras.saving.register_keras_serializable(package="vaecore")
+class ConcatCondition(layers.Layer):
+    """``[h, condition]`` -> ``h`` with the condition's K values appended on the last axis.
+
+    ``h`` a vector ``(B, n)``: ``(B, n + K)``. ``h`` a feature map ``(B, H, W, C)``:
+    the condition tiled to ``(B, H, W, K)`` (constant maps) and appended,
+    ``(B, H, W, C + K)``. No weights.
+    """
+
+    def call(self, inputs):
+        h, condition = inputs
+        condition = keras.ops.cast(condition, h.dtype)
+        if len(h.shape) == 4:
+            shape = keras.ops.shape(h)
+            condition = keras.ops.broadcast_to(
+                condition[:, None, None, :], (shape[0], shape[1], shape[2], condition.shape[-1])
+            )
+        return keras.ops.concatenate([h, condition], axis=-1)
+
+    def compute_output_shape(self, input_shapes):
+        h, condition = input_shapes
+        last = None if h[-1] is None or condition[-1] is None else h[-1] + condition[-1]
+        return (*h[:-1], last)
 
 
 def build_networks(
@@ -45,6 +83,7 @@ def build_networks(
     pixel_scale: bool = False,
     scale_bias: float = 0.0,
     coupling: bool = False,
+    conditional: bool = False,
 ) -> tuple[keras.Model, keras.Model]:
     """``(encoder, decoder)`` for a normalized arch dict (dense or conv).
 
@@ -52,10 +91,19 @@ def build_networks(
     latent map); the decoder maps codes to pre-sigmoid pixel values of the input's
     shape, and with ``pixel_scale`` also to a raw log scale per pixel
     (``[logits, raw_log_scale]``), and with ``coupling`` to the raw coupling
-    coefficients last (conv decoders only).
+    coefficients last (conv decoders only). An arch with a ``condition`` needs
+    ``conditional=True`` (:class:`vaecore.conditional.ConditionalVAE` passes it);
+    both networks then take ``[input, condition]``.
     """
     if coupling and not is_conv(arch):
         raise ValueError("channel coupling needs a conv decoder (an arch dict with 'encode')")
+    if bool(condition_size(arch)) != bool(conditional):
+        raise ValueError(
+            "this arch_def has a 'condition': build it with vaecore.build_cvae (a "
+            "vaecore.conditional.ConditionalVAE); vaecore.VAE is unconditional"
+            if not conditional
+            else "a conditional VAE needs an arch_def with a 'condition' (e.g. 'condition': 10)"
+        )
     if is_spatial(arch):
         return _conv_encoder(arch), _map_decoder(arch, pixel_scale, scale_bias, coupling)
     if is_conv(arch):
@@ -86,19 +134,33 @@ def _conv_outputs(
     return outputs[0] if len(outputs) == 1 else outputs
 
 
+def _with_condition(h, arch: Mapping[str, Any], inputs: list):
+    """``h`` joined with a new ``condition`` input (appended to ``inputs``), if the arch has one."""
+    size = condition_size(arch)
+    if not size:
+        return h
+    condition = keras.Input(shape=(size,), name="condition")
+    inputs.append(condition)
+    return ConcatCondition(name="with_condition")([h, condition])
+
+
+def _model(inputs: list, outputs, name: str) -> keras.Model:
+    return keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs, name=name)
+
+
 def _dense_encoder(arch: Mapping[str, Any]) -> keras.Model:
-    inputs = keras.Input(shape=arch["input"], name="image")
-    h = layers.Flatten(name="flatten")(inputs)
+    inputs = [keras.Input(shape=arch["input"], name="image")]
+    h = _with_condition(layers.Flatten(name="flatten")(inputs[0]), arch, inputs)
     for i, units in enumerate(arch["hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
     z_mean = layers.Dense(arch["latent"], name="z_mean")(h)
     z_log_var = layers.Dense(arch["latent"], name="z_log_var")(h)
-    return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+    return _model(inputs, [z_mean, z_log_var], "encoder")
 
 
 def _dense_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float) -> keras.Model:
-    latent = keras.Input(shape=(arch["latent"],), name="z")
-    h = latent
+    inputs = [keras.Input(shape=(arch["latent"],), name="z")]
+    h = _with_condition(inputs[0], arch, inputs)
     for i, units in enumerate(reversed(arch["hidden"])):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
     size = int(np.prod(arch["input"]))
@@ -106,15 +168,15 @@ def _dense_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float
         layers.Dense(size, name="pixel_logits")(h)
     )
     if not pixel_scale:
-        return keras.Model(latent, logits, name="decoder")
+        return _model(inputs, logits, "decoder")
     raw = layers.Dense(size, name="log_scale_dense", **_scale_initializers(scale_bias))(h)
     raw = layers.Reshape(arch["input"], name="log_scale")(raw)
-    return keras.Model(latent, [logits, raw], name="decoder")
+    return _model(inputs, [logits, raw], "decoder")
 
 
 def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
-    inputs = keras.Input(shape=arch["input"], name="image")
-    h = inputs
+    inputs = [keras.Input(shape=arch["input"], name="image")]
+    h = _with_condition(inputs[0], arch, inputs)  # K constant maps beside the image
     for i, (filters, kernel, strides) in enumerate(arch["encode"]):
         h = layers.Conv2D(filters, kernel, strides, padding="same", name=f"conv_{i}")(h)
         if arch["batch_norm"]:
@@ -124,13 +186,13 @@ def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
         channels = arch["latent"][-1]
         z_mean = layers.Conv2D(channels, 3, padding="same", name="z_mean")(h)
         z_log_var = layers.Conv2D(channels, 3, padding="same", name="z_log_var")(h)
-        return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+        return _model(inputs, [z_mean, z_log_var], "encoder")
     h = layers.Flatten(name="flatten")(h)
     for i, units in enumerate(arch["hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
     z_mean = layers.Dense(arch["latent"], name="z_mean")(h)
     z_log_var = layers.Dense(arch["latent"], name="z_log_var")(h)
-    return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
+    return _model(inputs, [z_mean, z_log_var], "encoder")
 
 
 def _deconv_stack(h, arch: Mapping[str, Any]):
@@ -146,10 +208,10 @@ def _map_decoder(
     arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float, coupling: bool = False
 ) -> keras.Model:
     """The decoder of a latent map: transposed convolutions straight from the ``(h, w, c)`` code."""
-    latent = keras.Input(shape=tuple(arch["latent"]), name="z")
-    h = _deconv_stack(latent, arch)
+    inputs = [keras.Input(shape=tuple(arch["latent"]), name="z")]
+    h = _deconv_stack(_with_condition(inputs[0], arch, inputs), arch)  # K constant maps beside z
     outputs = _conv_outputs(h, arch["input"][-1], pixel_scale, scale_bias, coupling)
-    return keras.Model(latent, outputs, name="decoder")
+    return _model(inputs, outputs, "decoder")
 
 
 def _conv_decoder(
@@ -159,8 +221,8 @@ def _conv_decoder(
     for _, _, (sh, sw) in arch["decode"]:
         height, width = height // sh, width // sw
     first_filters = arch["decode"][0][0]
-    latent = keras.Input(shape=(arch["latent"],), name="z")
-    h = latent
+    inputs = [keras.Input(shape=(arch["latent"],), name="z")]
+    h = _with_condition(inputs[0], arch, inputs)
     for i, units in enumerate(arch["decode_hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
     h = layers.Dense(height * width * first_filters, activation=arch["activation"], name="project")(
@@ -169,4 +231,4 @@ def _conv_decoder(
     h = layers.Reshape((height, width, first_filters), name="reshape")(h)
     h = _deconv_stack(h, arch)
     outputs = _conv_outputs(h, channels, pixel_scale, scale_bias, coupling)
-    return keras.Model(latent, outputs, name="decoder")
+    return _model(inputs, outputs, "decoder")
