@@ -169,6 +169,7 @@ def main() -> None:
     parser.add_argument("--only", help="only the kinds whose name contains this")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    load_at_start = [round(v, 2) for v in os.getloadavg()]
     driver = browser()
     version = driver.capabilities.get("browserVersion")
     rows = []
@@ -211,6 +212,7 @@ def main() -> None:
         driver.quit()
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average_at_start": load_at_start,
         "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
         "chromium": version,
         "reps": args.reps,
