@@ -46,7 +46,16 @@ from keras import ops
 from vaecore.arch import condition_size, condition_spec, is_spatial
 from vaecore.models import VAE
 
-__all__ = ["ConditionalVAE", "build_cvae"]
+__all__ = ["ConditionalVAE", "build_cvae", "condition_rows"]
+
+
+def condition_rows(model: Any, condition: Any, n: int) -> np.ndarray | None:
+    """None, or a conditional model's ``(n, K)`` condition rows (one condition for all, or one each)."""
+    if condition is None:
+        return None
+    if not getattr(model, "conditional", False):
+        raise ValueError("condition= is for a conditional VAE (vaecore.conditional); this model has none")
+    return np.asarray(ops.convert_to_numpy(model.condition_tensor(condition, n)), np.float32)
 
 
 def _concrete(value: Any) -> np.ndarray | None:

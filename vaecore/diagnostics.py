@@ -21,6 +21,9 @@ calls it too.
 
 Images are an array or tensor ``(N, H, W, C)`` in [0, 1], or a ``tf.data``
 pipeline of such batches (``(x, y)`` batches are fine; labels are ignored).
+For a conditional VAE (:mod:`vaecore.conditional`) pass the images as an array and
+their conditions as ``y=`` (one for all, or one each): the numbers are then given y
+(``evaluate``'s NLL is -log p(x | y)).
 """
 
 from __future__ import annotations
@@ -61,24 +64,35 @@ def _batches(x: np.ndarray, batch_size: int):
         yield x[start : start + batch_size]
 
 
-def posterior_parameters(model: Any, images: Any, batch_size: int = 256):
+def _given(model: Any, y: Any, n: int, batch_size: int):
+    """Per batch, the extra ``y`` keyword of a conditional model's calls (``{}`` without y)."""
+    if y is None:
+        return lambda i: {}
+    from vaecore.conditional import condition_rows
+
+    rows = condition_rows(model, y, n)
+    return lambda i: {"y": rows[i * batch_size : (i + 1) * batch_size]}
+
+
+def posterior_parameters(model: Any, images: Any, batch_size: int = 256, y: Any = None):
     """``(z_mean, z_log_var)`` of every image, as numpy arrays of shape ``(N, latent)``."""
     x = _as_array(images)
+    given = _given(model, y, len(x), batch_size)
     means, log_vars = [], []
-    for batch in _batches(x, batch_size):
-        mean, log_var = model.encode(batch)
+    for i, batch in enumerate(_batches(x, batch_size)):
+        mean, log_var = model.encode(batch, **given(i))
         means.append(np.asarray(mean))
         log_vars.append(np.asarray(log_var))
     return np.concatenate(means), np.concatenate(log_vars)
 
 
-def kl_per_dimension(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
+def kl_per_dimension(model: Any, images: Any, batch_size: int = 256, y: Any = None) -> np.ndarray:
     """Mean KL(q(z_j | x) || N(0, 1)) of each latent dimension over ``images``, in nats.
 
     The values add up to the model's mean KL term. A dimension near 0 is
     unused: its posterior equals the prior for every image.
     """
-    mean, log_var = posterior_parameters(model, images, batch_size)
+    mean, log_var = posterior_parameters(model, images, batch_size, y)
     kl = -0.5 * (1.0 + log_var - np.square(mean) - np.exp(log_var))
     return kl.mean(axis=0)
 
@@ -91,17 +105,21 @@ def top_kl_dims(model: Any, images: Any, n: int, batch_size: int = 256) -> list[
     return [int(d) for d in np.argsort(-kl, kind="stable")[:n]]
 
 
-def unit_activity(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
+def unit_activity(model: Any, images: Any, batch_size: int = 256, y: Any = None) -> np.ndarray:
     """Burda et al.'s activity of each unit: the variance over images of ``E_q[z_j | x]``."""
-    mean, _ = posterior_parameters(model, images, batch_size)
+    mean, _ = posterior_parameters(model, images, batch_size, y)
     return mean.var(axis=0)
 
 
 def active_units(
-    model: Any, images: Any, threshold: float = ACTIVITY_THRESHOLD, batch_size: int = 256
+    model: Any,
+    images: Any,
+    threshold: float = ACTIVITY_THRESHOLD,
+    batch_size: int = 256,
+    y: Any = None,
 ) -> int:
     """How many latent units have an activity above ``threshold`` (0.01 as in Burda et al.)."""
-    return int((unit_activity(model, images, batch_size) > threshold).sum())
+    return int((unit_activity(model, images, batch_size, y) > threshold).sum())
 
 
 def kl_per_unit_map(model: Any, images: Any, batch_size: int = 256) -> np.ndarray:
@@ -159,6 +177,7 @@ def evaluate(
     batch_size: int = 100,
     seed: int = 0,
     chunk_size: int = 100,
+    y: Any = None,
 ) -> dict[str, float]:
     """Test-set numbers of a VAE, per image, in nats (higher ELBO is better, lower NLL is better).
 
@@ -183,23 +202,31 @@ def evaluate(
     the default ``chunk_size=100`` hold 10,000 decoded images (2 GB of float32
     outputs alone, several times that in the decoder's activations). The
     estimate's distribution does not depend on either; its random draws do.
+
+    ``y``: a conditional VAE's conditions (one for all images, or one each); every
+    number is then given y, ``nll`` estimating -log p(x | y).
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
     x = _as_array(images)
     dims = int(np.prod(x.shape[1:]))
+    given = _given(model, y, len(x), batch_size)
     reconstruction, kl, log_px = [], [], []
     for i, batch in enumerate(_batches(x, batch_size)):
         terms_seed = seed + i
-        mean, log_var = model.encode(batch)
+        mean, log_var = model.encode(batch, **given(i))
         eps = np.random.default_rng(terms_seed).standard_normal(np.shape(mean)).astype(np.float32)
         z = mean + ops.exp(0.5 * log_var) * eps
-        reconstruction.append(np.asarray(model.nll_given_z(batch, z)))
+        reconstruction.append(np.asarray(model.nll_given_z(batch, z, **given(i))))
         kl.append(np.asarray(losses.gaussian_kl(mean, log_var)))
         log_px.append(
             np.asarray(
                 model.importance_weighted_log_likelihood(
-                    batch, num_samples=num_samples, chunk_size=chunk_size, seed=seed + 7919 * (i + 1)
+                    batch,
+                    num_samples=num_samples,
+                    chunk_size=chunk_size,
+                    seed=seed + 7919 * (i + 1),
+                    **given(i),
                 )
             )
         )
@@ -219,7 +246,7 @@ def evaluate(
         "nll_stderr": float(nll.std() / math.sqrt(len(nll))),
         "bits_per_dim": float(nll.mean() * to_bits),
         "elbo_bits_per_dim": float(-elbo.mean() * to_bits),
-        "active_units": active_units(model, x),
+        "active_units": active_units(model, x, y=y),
         "num_images": int(len(x)),
         "num_samples": int(num_samples),
         "bits_per_dim_exact": exact,

@@ -8,6 +8,12 @@ useful on its own to measure what shipping a decoder costs:
   norm, activations) and one base64 blob of weights, float16 by default
   (``"int8"``: per-output-channel scales, a quarter of float32; ``"float32"``);
   :func:`decoder_spec` / :func:`encoder_spec` do it for a VAE's two halves;
+* a conditional VAE's networks (:mod:`vaecore.conditional`) take a second input,
+  the condition vector of K values: the spec says ``"condition_shape": [K]`` and
+  its ``concat_condition`` op appends those K values to the activation's last
+  axis, to a vector ``(n,) -> (n + K,)`` or to every pixel of a map
+  ``(h, w, c) -> (h, w, c + K)``; :func:`decoder_spec` also says what the values
+  mean (``"condition": {"kind": "classes" | "binary", "size": K, "names": ...}``);
 * :func:`run_network` runs such a spec in NumPy exactly as the JavaScript runtime
   (``vaecore/static/vaecore_web.js``) does, so the quantization error is known
   before anything reaches a browser.
@@ -111,15 +117,24 @@ def export_network(
     """
     from keras import layers as kl
 
+    from vaecore.networks import ConcatCondition
+
     blob = _Blob(precision)
     ops: list[dict[str, Any]] = []
     input_shape = [int(d) for d in network.inputs[0].shape[1:]]
+    condition_shape = [int(d) for d in network.inputs[1].shape[1:]] if len(network.inputs) > 1 else None
     shape = list(input_shape)
     for layer in network.layers:
         if isinstance(layer, kl.InputLayer) or layer.name in skip:
             continue
+        if isinstance(layer, ConcatCondition):
+            ops.append({"op": "concat_condition", "n": condition_shape[0]})
+            shape = [*shape[:-1], shape[-1] + condition_shape[0]]
+            continue
         if isinstance(layer, kl.Flatten):
             shape = [int(np.prod(shape))]
+            if condition_shape is not None:  # the condition joins the flat vector, not a map
+                ops.append({"op": "reshape", "shape": shape})
             continue
         if isinstance(layer, kl.Reshape):
             shape = [int(d) for d in layer.target_shape]
@@ -175,7 +190,7 @@ def export_network(
         raise ValueError(
             f"layer {layer.name!r} ({type(layer).__name__}) has no in-page implementation"
         )
-    return {
+    spec = {
         "format": "vaecore-web-1",
         "input_shape": input_shape,
         "output_shape": shape,
@@ -184,6 +199,21 @@ def export_network(
         "tensors": blob.tensors,
         "blob": base64.b64encode(b"".join(blob.parts)).decode("ascii"),
     }
+    if condition_shape is not None:  # only then: the specs of other networks stay as they were
+        spec["condition_shape"] = condition_shape
+    return spec
+
+
+def _with_condition_meta(spec: dict[str, Any], model: Any) -> dict[str, Any]:
+    """A conditional VAE's spec with what its condition values mean (kind, size, names)."""
+    if getattr(model, "conditional", False):
+        names = getattr(model, "condition_names", None)
+        spec["condition"] = {
+            "kind": model.condition_kind,
+            "size": int(model.condition_size),
+            "names": None if names is None else list(names),
+        }
+    return spec
 
 
 def decoder_spec(model: Any, precision: str = "float16") -> dict[str, Any]:
@@ -193,16 +223,18 @@ def decoder_spec(model: Any, precision: str = "float16") -> dict[str, Any]:
     (``scale="pixel"``) has its scale head (:data:`vaecore.networks.SCALE_HEAD_LAYERS`)
     left out, since the explorers show the mean image. For a latent map the spec's
     ``input_shape`` is the map ``(h, w, c)``; the runtimes read a flat code of
-    ``h * w * c`` values in that order, the model's flat codes.
+    ``h * w * c`` values in that order, the model's flat codes. A conditional VAE's
+    spec also takes the condition (``condition_shape``, ``condition``; see the module
+    docstring): ``run_network(spec, z, condition=one_hot_or_attributes)``.
     """
     from vaecore.networks import SCALE_HEAD_LAYERS
 
-    return export_network(model.decoder, precision, skip=SCALE_HEAD_LAYERS)
+    return _with_condition_meta(export_network(model.decoder, precision, skip=SCALE_HEAD_LAYERS), model)
 
 
 def encoder_spec(model: Any, precision: str = "float16") -> dict[str, Any]:
-    """The encoder of a vaecore VAE as a spec: image -> ``z_mean``."""
-    return export_network(model.encoder, precision)
+    """The encoder of a vaecore VAE as a spec: image (and a conditional VAE's condition) -> ``z_mean``."""
+    return _with_condition_meta(export_network(model.encoder, precision), model)
 
 
 # ----------------------------------------------------------------------- NumPy runtime
@@ -249,13 +281,29 @@ def _same_pad(size: int, stride: int, k: int) -> int:
     return max((out - 1) * stride + k - size, 0) // 2
 
 
-def run_network(spec: Mapping[str, Any], x: Any) -> np.ndarray:
-    """Run a spec on one input in NumPy, exactly as the JavaScript runtime does."""
+def run_network(spec: Mapping[str, Any], x: Any, condition: Any = None) -> np.ndarray:
+    """Run a spec on one input in NumPy, exactly as the JavaScript runtime does.
+
+    ``condition``: for a spec with ``condition_shape`` (a conditional VAE's network),
+    its K values (a one-hot row or 0/1 attributes), which ``concat_condition`` appends.
+    """
     weights = _tensors(spec)
     x = np.asarray(x, np.float32).reshape(spec["input_shape"])
+    if "condition_shape" in spec:
+        if condition is None:
+            raise ValueError(
+                f"this network takes a condition of {spec['condition_shape'][0]} values: "
+                "pass condition= (a one-hot row or 0/1 attributes)"
+            )
+        condition = np.asarray(condition, np.float32).reshape(spec["condition_shape"])
+    elif condition is not None:
+        raise ValueError("this network takes no condition (it is not a conditional VAE's)")
     for op in spec["layers"]:
         kind = op["op"]
-        if kind == "dense":
+        if kind == "concat_condition":
+            tiled = np.broadcast_to(condition, (*x.shape[:-1], condition.shape[0]))
+            x = np.concatenate([x, tiled], axis=-1)
+        elif kind == "dense":
             x = x.reshape(-1) @ weights[op["W"]] + weights[op["b"]]
         elif kind == "reshape":
             x = x.reshape(op["shape"])

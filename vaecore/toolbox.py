@@ -9,6 +9,9 @@ The functions only rely on the small model interface of
 :class:`vaecore.models.VAE`: ``encode(x) -> (z_mean, z_log_var)``,
 ``decode(z) -> images``, ``latent_dim`` and ``arch_def["input"]``.
 
+A conditional VAE (:mod:`vaecore.conditional`): what encodes or decodes takes
+``condition=`` (one for all images, or one each), :func:`encode_dataset` the labels.
+
 Images go in as anything :func:`to_tensor` understands (a file path, a PIL
 image, a uint8 or float array, a tensor) and come back as ``float32`` numpy
 arrays of shape ``(N, H, W, C)`` in ``[0, 1]``, ready for :mod:`vaecore.plots`.
@@ -27,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from vaecore._shared import to_numpy
+from vaecore.conditional import condition_rows
 from vaecore.images import load_images
 
 __all__ = [
@@ -104,14 +108,20 @@ def _model_images(model: Any, images: Any) -> np.ndarray:
     return load_images(images, size=input_shape(model))
 
 
-def encode_images(model: Any, images: Any, batch_size: int = _BATCH) -> np.ndarray:
+def _given(rows: np.ndarray | None, start: int, size: int) -> tuple:
+    """The extra ``y`` argument of a batch: ``()`` or ``(rows[start:start + size],)``."""
+    return () if rows is None else (rows[start : start + size],)
+
+
+def encode_images(model: Any, images: Any, batch_size: int = _BATCH, condition: Any = None) -> np.ndarray:
     """Latent means ``z_mean`` of ``images`` (anything :func:`to_tensor` reads), in batches.
 
     The mean rather than a sample is used so results are repeatable.
     """
     x = _model_images(model, images)
+    rows = condition_rows(model, condition, len(x))
     codes = [
-        to_numpy(model.encode(x[i : i + batch_size])[0], np.float32)
+        to_numpy(model.encode(x[i : i + batch_size], *_given(rows, i, batch_size))[0], np.float32)
         for i in range(0, int(x.shape[0]), batch_size)
     ]
     return np.concatenate(codes, axis=0)
@@ -133,23 +143,25 @@ def _as_latents(model: Any, z_values: Any, what: str = "latent vectors") -> np.n
     return z
 
 
-def decode_latents(model: Any, z: Any, batch_size: int = _BATCH) -> np.ndarray:
-    """Decode latent vectors in batches into a ``(n, H, W, C)`` float32 array."""
+def decode_latents(model: Any, z: Any, batch_size: int = _BATCH, condition: Any = None) -> np.ndarray:
+    """Decode latent vectors in batches into a ``(n, H, W, C)`` float32 array (given ``condition``)."""
     z = _as_latents(model, z)
+    rows = condition_rows(model, condition, len(z))
     images = [
-        to_numpy(model.decode(z[i : i + batch_size]), np.float32)
+        to_numpy(model.decode(z[i : i + batch_size], *_given(rows, i, batch_size)), np.float32)
         for i in range(0, len(z), batch_size)
     ]
     return np.concatenate(images, axis=0)
 
 
-def generate_from(model: Any, z_values: Any) -> np.ndarray:
+def generate_from(model: Any, z_values: Any, condition: Any = None) -> np.ndarray:
     """Decode latent values the reader picks, e.g. ``generate_from(model, [0.5, -1.2])``.
 
     Args:
         model: a trained VAE.
         z_values: one vector of length ``model.latent_dim`` or an ``(n, latent_dim)``
             array / nested list.
+        condition: a conditional VAE's condition (one for all, or one per vector).
 
     Returns:
         ``(n, H, W, C)`` float32 images in ``[0, 1]`` (``n = 1`` for a single vector).
@@ -158,7 +170,7 @@ def generate_from(model: Any, z_values: Any) -> np.ndarray:
         ValueError: wrong length (the message gives the expected latent size) or
             non-finite values.
     """
-    return decode_latents(model, _as_latents(model, z_values, "z_values"))
+    return decode_latents(model, _as_latents(model, z_values, "z_values"), condition=condition)
 
 
 # ---------------------------------------------------------------------------
@@ -218,7 +230,7 @@ def _slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray | None:
 
 
 def interpolate(
-    model: Any, a: Any, b: Any, steps: int = 8, method: Method = "linear"
+    model: Any, a: Any, b: Any, steps: int = 8, method: Method = "linear", condition: Any = None
 ) -> np.ndarray:
     """Morph image ``a`` into image ``b`` through the latent space.
 
@@ -230,15 +242,18 @@ def interpolate(
         a, b: single images, anything :func:`to_tensor` reads (paths, arrays, ...).
         steps: number of images returned, endpoints included.
         method: ``"linear"`` or ``"slerp"``.
+        condition: a conditional VAE's condition, one for both images and every step.
 
     Returns:
         ``(steps, H, W, C)`` float32 images.
     """
-    z_a, z_b = encode_images(model, a), encode_images(model, b)
+    z_a, z_b = encode_images(model, a, condition=condition), encode_images(model, b, condition=condition)
     for name, z in (("a", z_a), ("b", z_b)):
         if len(z) != 1:
             raise ValueError(f"{name} must be a single image, got a batch of {len(z)}")
-    return decode_latents(model, interpolate_latents(z_a[0], z_b[0], steps, method))
+    return decode_latents(
+        model, interpolate_latents(z_a[0], z_b[0], steps, method), condition=condition
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -251,6 +266,7 @@ def latent_translate(
     images: Any,
     vector: Any,
     scales: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
+    condition: Any = None,
 ) -> np.ndarray:
     """Move images along a latent direction: decode ``encode(x) + scale * vector``.
 
@@ -262,6 +278,8 @@ def latent_translate(
         images: one image or a batch, anything :func:`to_tensor` reads.
         vector: a direction of length ``model.latent_dim``.
         scales: how far to move; ``0`` is the plain reconstruction.
+        condition: a conditional VAE's condition (one for all images, or one each),
+            kept for every step.
 
     Returns:
         ``(N, len(scales), H, W, C)`` float32 images: one row per input image,
@@ -273,9 +291,11 @@ def latent_translate(
     scales = np.asarray(scales, dtype=np.float32).reshape(-1)
     if scales.size == 0:
         raise ValueError("scales must contain at least one value")
-    z = encode_images(model, images)  # (N, latent)
+    z = encode_images(model, images, condition=condition)  # (N, latent)
     moved = z[:, None, :] + scales[None, :, None] * v[None]  # (N, S, latent)
-    decoded = decode_latents(model, moved.reshape(-1, z.shape[-1]))
+    rows = condition_rows(model, condition, len(z))
+    rows = None if rows is None else np.repeat(rows, len(scales), axis=0)  # (N * S, K)
+    decoded = decode_latents(model, moved.reshape(-1, z.shape[-1]), condition=rows)
     return decoded.reshape(len(z), len(scales), *decoded.shape[1:])
 
 
@@ -327,6 +347,8 @@ def encode_dataset(
         with_labels: also collect the labels.
         max_batches: stop after this many batches (``None``: the whole dataset).
 
+    A conditional VAE encodes each batch given its labels.
+
     Returns:
         ``(z_mean, labels)``: ``(n, latent)`` float32 codes and the ``(n, ...)`` labels,
         or ``None`` for labels when not asked for or not present.
@@ -337,7 +359,9 @@ def encode_dataset(
         if max_batches is not None and i >= max_batches:
             break
         images, batch_labels = _split_element(element)
-        codes.append(to_numpy(model.encode(_model_images(model, images))[0], np.float32))
+        x = _model_images(model, images)
+        given = (batch_labels,) if getattr(model, "conditional", False) else ()
+        codes.append(to_numpy(model.encode(x, *given)[0], np.float32))
         if with_labels and batch_labels is not None:
             labels.append(np.asarray(batch_labels))
     latent = int(model.latent_dim)
@@ -424,25 +448,27 @@ class VAEToolbox:
         """:func:`to_tensor`, resized and converted to the model's input shape."""
         return to_tensor(image_or_path, size=self.input_shape)
 
-    def encode(self, images: Any) -> np.ndarray:
-        """Latent means of ``images``, see :func:`encode_images`."""
-        return encode_images(self.model, images)
+    def encode(self, images: Any, condition: Any = None) -> np.ndarray:
+        """Latent means of ``images`` (given a conditional VAE's ``condition``), see :func:`encode_images`."""
+        return encode_images(self.model, images, condition=condition)
 
-    def decode(self, z: Any) -> np.ndarray:
-        """Decode latent vectors, see :func:`decode_latents`."""
-        return decode_latents(self.model, z)
+    def decode(self, z: Any, condition: Any = None) -> np.ndarray:
+        """Decode latent vectors (given ``condition``), see :func:`decode_latents`."""
+        return decode_latents(self.model, z, condition=condition)
 
-    def reconstruct(self, images: Any) -> np.ndarray:
-        """Decode the latent means of ``images``."""
-        return self.decode(self.encode(images))
+    def reconstruct(self, images: Any, condition: Any = None) -> np.ndarray:
+        """Decode the latent means of ``images`` (both given ``condition``)."""
+        return self.decode(self.encode(images, condition), condition)
 
-    def generate_from(self, z_values: Any) -> np.ndarray:
+    def generate_from(self, z_values: Any, condition: Any = None) -> np.ndarray:
         """See :func:`generate_from`."""
-        return generate_from(self.model, z_values)
+        return generate_from(self.model, z_values, condition)
 
-    def interpolate(self, a: Any, b: Any, steps: int = 8, method: Method = "linear") -> np.ndarray:
+    def interpolate(
+        self, a: Any, b: Any, steps: int = 8, method: Method = "linear", condition: Any = None
+    ) -> np.ndarray:
         """See :func:`interpolate`."""
-        return interpolate(self.model, a, b, steps, method)
+        return interpolate(self.model, a, b, steps, method, condition)
 
     @staticmethod
     def interpolate_latents(
@@ -452,10 +478,14 @@ class VAEToolbox:
         return interpolate_latents(z_a, z_b, steps, method)
 
     def latent_translate(
-        self, images: Any, vector: Any, scales: Iterable[float] = (0.0, 0.5, 1.0, 1.5, 2.0)
+        self,
+        images: Any,
+        vector: Any,
+        scales: Iterable[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
+        condition: Any = None,
     ) -> np.ndarray:
         """See :func:`latent_translate`."""
-        return latent_translate(self.model, images, vector, tuple(scales))
+        return latent_translate(self.model, images, vector, tuple(scales), condition)
 
     def attribute_vector(self, images_with: Any, images_without: Any) -> np.ndarray:
         """See :func:`attribute_vector`."""

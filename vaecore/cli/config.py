@@ -78,6 +78,9 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     _check_scale(cfg)
     arch = resolve_arch(cfg["arch"], cfg["latent"])
     _check_coupling(cfg, arch)
+    from vaecore.cli.conditional import check_condition
+
+    check_condition(cfg, arch)
     cfg["latent"] = arch["latent"]
     cfg["image_size"], cfg["channels"] = _image_size_for(arch, cfg["image_size"], cfg["channels"])
     kl_schedule_spec(cfg)  # a schedule missing its settings is a one-line error now, not later
@@ -239,6 +242,7 @@ ADDED_KEY_DEFAULTS: dict[str, Any] = {
     "channel_coupling": False,
     "subset": None,
     "tc_weight": None,
+    "condition_column": None,
 }
 
 

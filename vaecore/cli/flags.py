@@ -186,6 +186,7 @@ def _train_keys() -> dict[str, Key]:
             "NAME_OR_JSON_FILE",
         ),
         "latent": Key("pos_int", None, "latent size (overrides the arch's)", None, "N"),
+        "condition_column": Key("str", None, "a conditional arch (its 'condition'): the label columns it takes, e.g. Smiling,Eyeglasses (celeba attributes; default: the arch's names, or the class labels)", None, "A,B"),
         "likelihood": Key("choice", "bernoulli", "p(x|z)", LIKELIHOODS),
         "sigma": Key(
             "pos_float",
@@ -400,6 +401,8 @@ def _add_use_args(p: argparse.ArgumentParser, name: str) -> None:
         return
     p.add_argument("--out", required=True, metavar="PNG", help="the image file to write")
     p.add_argument("--scale", type=pos, default=1, metavar="N", help="enlarge N times (default: 1)")
+    if name in ("sample", "interpolate"):  # a conditional VAE's condition (vaecore.cli.conditional)
+        p.add_argument("--condition", metavar="Y", help="conditional VAE: class label(s) (3, or 0,1,2 in turn), or 0/1 attribute values (1,0) or the names of those on (Smiling,Eyeglasses); default: classes in turn (sample) or each pair's first label (interpolate)")
     if name == "sample":
         p.add_argument("--num", type=pos, default=64, metavar="N", help="images (default: 64)")
         _add_sampler_args(p)

@@ -50,15 +50,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> int:
     import keras
 
-    from vaecore import build_vae, train
-    from vaecore.arch import is_conv
+    from vaecore import build_cvae, build_vae, train
+    from vaecore.arch import condition_spec, is_conv
     from vaecore.distribute import compile_options, describe_devices
     from vaecore.training import model_fingerprint
 
     keras.utils.set_random_seed(cfg["seed"])
-    train_ds, test_ds, steps = _training_data(cfg)
+    train_ds, test_ds, steps = _training_data(cfg, condition_spec(arch))
     with strategy.scope():
-        build = build_vae
+        build = build_cvae if condition_spec(arch) else build_vae  # the arch's condition: a CVAE
         if cfg.get("tc_weight") is not None:  # beta-TCVAE: a VAE with the TC term added
             from functools import partial
 
@@ -178,11 +178,15 @@ def _say(cfg: dict[str, Any], text: str) -> None:
         print(text, flush=True)
 
 
-def _training_data(cfg: dict[str, Any]):
-    """(train pipeline, test pipeline or None, steps per epoch)."""
+def _training_data(cfg: dict[str, Any], condition: dict[str, Any] | None = None):
+    """(train pipeline, test pipeline or None, steps per epoch); ``(images, labels)`` pairs
+    for a conditional arch (``condition``: its spec, :mod:`vaecore.cli.conditional`)."""
+    from vaecore.cli.conditional import labelled
     from vaecore.data import DatasetNotFoundError
 
     common = {"batch_size": cfg["batch_size"], "seed": cfg["seed"]}
+    if condition is not None:
+        common["labels"] = True
     # --subset (dsprites): random images of each split, not the first ones of the grid
     train_rows = {"subset": cfg["subset"]} if cfg.get("subset") else {"limit": cfg["limit"]}
     test_rows = (
@@ -198,6 +202,9 @@ def _training_data(cfg: dict[str, Any]):
     except DatasetNotFoundError as err:
         _say(cfg, f"no validation: the test split could not be read ({_one_line(str(err))})")
         test_ds = None
+    if condition is not None:
+        train_ds = labelled(train_ds, cfg, condition)
+        test_ds = None if test_ds is None else labelled(test_ds, cfg, condition)
     steps = math.ceil(train_ds.num_examples / cfg["batch_size"])
     # load_dataset declares each pipeline's length, so Keras sizes epochs exactly.
     return train_ds, test_ds, steps
@@ -222,9 +229,18 @@ def _start_line(cfg, arch, train_ds, test_ds, device: str) -> str:
     test = f", test {test_ds.num_examples}" if test_ds is not None else ", no test split"
     return (
         f"vaecore train: {cfg['dataset']} (train {train_ds.num_examples} images{test}), "
-        f"arch {arch['name']} (latent {arch['latent']}), {cfg['likelihood']} likelihood, "
+        f"arch {arch['name']} (latent {arch['latent']}{_condition_words(arch)}), "
+        f"{cfg['likelihood']} likelihood, "
         f"batch {cfg['batch_size']}, {device} -> {cfg['out']}"
     )
+
+
+def _condition_words(arch: dict[str, Any]) -> str:
+    condition = arch.get("condition")
+    if not condition:
+        return ""
+    kind = "classes" if "classes" in condition else "binary"
+    return f", conditional on {condition[kind]} {kind if kind == 'classes' else 'attributes'}"
 
 
 def _end_line(out: Path, history: dict[str, list[float]]) -> str:

@@ -2,7 +2,9 @@
 
 Each takes ``--model`` (a run folder or a ``.keras`` file) and, for the ones
 that read images, the data named in the run's ``config.json`` unless flags say
-otherwise.
+otherwise. A conditional VAE's commands read the images' labels too
+(:mod:`vaecore.cli.conditional`): ``reconstruct`` and ``evaluate`` (log p(x | y))
+use each image's own, ``sample`` and ``interpolate`` take ``--condition``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def load_run(model_arg: str):
 
 def _use_data_config(args: argparse.Namespace, run_cfg: dict[str, Any], model) -> dict[str, Any]:
     """Dataset settings for sample/reconstruct/...: flags, else the run's config, else the model's."""
-    keys = ("dataset", "data_dir", "path", "column", "binarize", "resize_mode")
+    keys = ("dataset", "data_dir", "path", "column", "binarize", "resize_mode", "condition_column")
     cfg = {k: run_cfg.get(k) for k in keys}
     for key in keys:
         if getattr(args, key, None) is not None:
@@ -59,13 +61,23 @@ def _use_data_config(args: argparse.Namespace, run_cfg: dict[str, Any], model) -
 
 
 def _images(args: argparse.Namespace, model, run_cfg: dict[str, Any], n: int | None):
-    """The first ``n`` images (all with None) of ``--split``, as a float32 array."""
+    """The first ``n`` images (all with None) of ``--split`` as a float32 array, their labels
+    (a conditional VAE's condition; None for a plain VAE) and the data config."""
     import numpy as np
 
+    from vaecore.arch import condition_spec
+    from vaecore.cli.conditional import labelled
+
     cfg = _use_data_config(args, run_cfg, model)
-    ds = load_split(cfg, args.split, limit=n, shuffle=False, batch_size=256, seed=args.seed)
-    arrays = [np.asarray(batch[0] if isinstance(batch, tuple) else batch) for batch in ds]
-    return np.concatenate(arrays, axis=0), cfg
+    spec = condition_spec(model.arch_def) if getattr(model, "conditional", False) else None
+    extra = {"labels": True} if spec else {}
+    ds = load_split(cfg, args.split, limit=n, shuffle=False, batch_size=256, seed=args.seed, **extra)
+    if spec:
+        ds = labelled(ds, cfg, spec)
+    batches = [batch if isinstance(batch, tuple) else (batch,) for batch in ds]
+    x = np.concatenate([np.asarray(b[0]) for b in batches], axis=0)
+    y = np.concatenate([np.asarray(b[1]) for b in batches], axis=0) if spec else None
+    return x, y, cfg
 
 
 def _save_grid(images, path: str, nrows: int | None, scale: int, ncols: int | None = None) -> None:
@@ -80,7 +92,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     """``vaecore sample``: decode ``--num`` codes, from N(0, T^2 I) or the ex-post mixture, with ``--seed``."""
     import numpy as np
 
+    from vaecore.cli.conditional import parse_condition
+
     model, run_cfg = load_run(args.model)
+    given = {}
+    if getattr(model, "conditional", False):
+        if args.sampler == "gmm":
+            raise CliError("--sampler gmm fits codes of a plain VAE; a conditional VAE samples the prior")
+        given = {"condition": parse_condition(args.condition, model, args.num)}
+    else:
+        parse_condition(args.condition, model, args.num)  # refuses --condition
     if args.sampler == "gmm":
         if args.temperature != 1.0:
             raise CliError(
@@ -91,7 +112,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         sampler = ex_post_gmm(args, model, _use_data_config(args, run_cfg, model))
         images = model.sample(args.num, seed=args.seed, sampler=sampler)
     else:
-        images = model.sample(args.num, seed=args.seed, temperature=args.temperature)
+        images = model.sample(args.num, seed=args.seed, temperature=args.temperature, **given)
     _save_grid(np.asarray(images), args.out, None, args.scale)
     return 0
 
@@ -101,8 +122,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     import numpy as np
 
     model, run_cfg = load_run(args.model)
-    x, _ = _images(args, model, run_cfg, args.num)
-    recon = np.asarray(model.reconstruct(x))
+    x, y, _ = _images(args, model, run_cfg, args.num)
+    recon = np.asarray(model.reconstruct(x) if y is None else model.reconstruct(x, y))
     _save_grid(np.concatenate([x, recon]), args.out, 2, args.scale, ncols=len(x))
     return 0
 
@@ -111,17 +132,26 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     """``vaecore interpolate``: one row per pair of images, ``--steps`` images each."""
     import numpy as np
 
+    from vaecore.cli.conditional import parse_condition
     from vaecore.toolbox import interpolate
 
     if args.steps < 2:
         raise CliError(f"--steps must be at least 2 (the two endpoints), got {args.steps}")
     model, run_cfg = load_run(args.model)
-    x, _ = _images(args, model, run_cfg, 2 * args.pairs)
+    condition = parse_condition(args.condition, model, 1)
+    x, y, _ = _images(args, model, run_cfg, 2 * args.pairs)
     pairs = len(x) // 2
     if pairs < 1:
         raise CliError(f"the {args.split} split has fewer than 2 images")
+
+    def given(i: int):  # a conditional VAE: --condition, else the pair's first label
+        if y is None:
+            return None
+        return y[2 * i : 2 * i + 1] if condition is None else condition
+
     rows = [
-        interpolate(model, x[2 * i], x[2 * i + 1], args.steps, args.method) for i in range(pairs)
+        interpolate(model, x[2 * i], x[2 * i + 1], args.steps, args.method, condition=given(i))
+        for i in range(pairs)
     ]
     _save_grid(np.concatenate(rows), args.out, pairs, args.scale, ncols=args.steps)
     return 0
@@ -134,7 +164,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from vaecore import diagnostics
 
     model, run_cfg = load_run(args.model)
-    x, cfg = _images(args, model, run_cfg, args.limit)
+    x, y, cfg = _images(args, model, run_cfg, args.limit)
     r = diagnostics.evaluate(
         model,
         x,
@@ -142,6 +172,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         chunk_size=min(args.k, 100),
+        **({} if y is None else {"y": y}),
     )
     results = {
         "model": str(args.model),
@@ -163,6 +194,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         "bits_per_dim_is_exact": r["bits_per_dim_exact"],
         "bits_per_dim_note": r["bits_per_dim_note"],
     }
+    if y is not None:  # a conditional VAE: every number is given each image's labels
+        results["conditional"] = model.condition_kind
     print(_results_table(results))
     if not results["bits_per_dim_is_exact"]:
         print(f"note: bits/dim are not an exact code length: {r['bits_per_dim_note']}")
@@ -180,7 +213,7 @@ def _results_table(r: dict[str, Any]) -> str:
         ("likelihood", r["likelihood"]),
         ("ELBO (1 sample)", f"{r['elbo_nats']:.3f} nats"),
         (
-            f"NLL (IWAE, k={r['k']})",
+            f"NLL{' -log p(x|y)' if r.get('conditional') else ''} (IWAE, k={r['k']})",
             f"{r['nll_nats']:.3f} +- {r['nll_stderr_nats']:.3f} nats (standard error)",
         ),
         ("NLL bits/dim", f"{r['bits_per_dim']:.4f} ({r['dims']} dims)"),
