@@ -4,7 +4,9 @@ For each explorer kind of the book (each chapter's decoder, at the chapter's siz
 HTML (runtime + weights + map codes) is saved as a page and opened in headless Chromium with the
 network off, once per runtime backend:
 
-* ``wasm``: the runtime's default, every layer as matrix products in its WebAssembly SIMD kernel;
+* ``wasm``: the runtime's default, every layer as matrix products in its WebAssembly SIMD kernel
+  (``kernel``: ``simd-fma`` where the browser has relaxed SIMD's fused multiply-add, as
+  Chromium does, else ``simd``);
 * ``js``: the plain JavaScript loops (the runtime before issue 18's speed-up, and its fallback
   where a browser has no WebAssembly SIMD).
 
@@ -76,7 +78,7 @@ const timer = setInterval(() => {
       if (!e.spec.attributes) for (const z of codes) { e.setZ(z);
         const c = e.canvas, d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         images.push(Array.from(d)); }
-      done({backend: e.decoder.backend, median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1],
+      done({backend: e.decoder.backend, kernel: e.decoder.kernel, median: t[Math.floor(t.length / 2)], min: t[0], max: t[t.length - 1],
             updates_per_s: n / elapsed, events_per_s: events / elapsed, update_ms_median: paint[Math.floor(paint.length / 2)],
             images: images, check: +root.getAttribute('data-check-error')});
     }));
@@ -189,6 +191,7 @@ def main() -> None:
                     "kind": kind,
                     "weights": weights,
                     "backend": got["backend"],
+                    "kernel": got["kernel"],
                     "precision": precision,
                     "decoder_params": int(model.decoder.count_params()),
                     "explorer_bytes": ex.size_bytes,

@@ -102,8 +102,10 @@ def test_javascript_runtime_matches_keras(model, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("CI"), reason="no node")
-def test_webassembly_kernel_and_javascript_loops_agree(model, tmp_path):
-    """The runtime's two backends (WebAssembly SIMD, the default; plain JavaScript, the fallback)."""
+@pytest.mark.parametrize("kernel", ["simd", "simd-fma"])
+def test_webassembly_kernel_and_javascript_loops_agree(model, tmp_path, kernel):
+    """The runtime's backends (WebAssembly SIMD, the default, with fused multiply-add where the
+    engine has relaxed SIMD; plain JavaScript, the fallback) give the same numbers."""
     runtime = resources.files("vaecore").joinpath("static/vaecore_web.js")
     z = np.random.default_rng(6).normal(size=(2, model.latent_dim)).astype("float32")
     (tmp_path / "spec.json").write_text(json.dumps(web.decoder_spec(model, "float16")))
@@ -112,31 +114,44 @@ def test_webassembly_kernel_and_javascript_loops_agree(model, tmp_path):
         "const spec = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));"
         "const zs = JSON.parse(process.argv[3]), out = {};"
         "for (const b of ['wasm', 'js']) { const net = new api.Network(spec, {backend: b});"
-        "  out[b] = {backend: net.backend, images: zs.map(z => Array.from(net.run(Float32Array.from(z))))}; }"
+        "  out[b] = {backend: net.backend, kernel: net.kernel, images: zs.map(z => Array.from(net.run(Float32Array.from(z))))}; }"
         "console.log(JSON.stringify(out));"
     )
+    flags = ["--experimental-wasm-relaxed-simd"] if kernel == "simd-fma" else ["--no-experimental-wasm-relaxed-simd"]
     out = subprocess.run(
-        ["node", "-e", script, str(runtime), str(tmp_path / "spec.json"), json.dumps(z.tolist())],
-        capture_output=True, text=True, check=True, timeout=60,
+        ["node", *flags, "-e", script, str(runtime), str(tmp_path / "spec.json"), json.dumps(z.tolist())],
+        capture_output=True, text=True, timeout=60,
     )  # fmt: skip
+    if out.returncode and "bad option" in out.stderr:
+        pytest.skip(f"this node has no {flags[0]}")
+    assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got["wasm"]["backend"] == "wasm" and got["js"]["backend"] == "js"
+    assert got["wasm"]["kernel"] == kernel
     np.testing.assert_allclose(got["wasm"]["images"], got["js"]["images"], atol=1e-5)
 
 
 def test_webassembly_kernel_is_its_source_assembled(tmp_path):
-    """GEMM_WASM in the runtime is vaecore_gemm.wat assembled (checked where node has wabt)."""
+    """GEMM_WASM (and GEMM_WASM_FMA) in the runtime are vaecore_gemm.wat assembled (checked
+    where node has the wabt package)."""
     import base64
 
     static = resources.files("vaecore").joinpath("static")
-    inlined = re.search(r'var GEMM_WASM = "([A-Za-z0-9+/=]+)";', static.joinpath("vaecore_web.js").read_text())
-    assert inlined and base64.b64decode(inlined.group(1))[:4] == b"\0asm"
+    js = static.joinpath("vaecore_web.js").read_text()
+    inlined = [re.search(rf'var {name} = "([A-Za-z0-9+/=]+)";', js) for name in ("GEMM_WASM", "GEMM_WASM_FMA")]
+    assert all(m and base64.b64decode(m.group(1))[:4] == b"\0asm" for m in inlined)
     if shutil.which("node") is None:
         pytest.skip("no node")
     script = (
         "let wabt; try { wabt = require('wabt'); } catch (e) { console.log('none'); process.exit(0); }"
-        "wabt().then(w => { const m = w.parseWat('k.wat', require('fs').readFileSync(process.argv[1], 'utf8'));"
-        "  m.validate(); console.log(Buffer.from(m.toBinary({}).buffer).toString('base64')); });"
+        "const text = require('fs').readFileSync(process.argv[1], 'utf8');"
+        "const fma = text.replace(/\\(f32x4\\.add \\(local\\.get (\\$\\w+)\\) \\(f32x4\\.mul "
+        "(\\((?:v128\\.load32_splat \\(local\\.get \\$\\w+\\)|local\\.get \\$\\w+)\\)) "
+        "(\\((?:v128\\.load \\(local\\.get \\$\\w+\\)|local\\.get \\$\\w+)\\))\\)\\)/g,"
+        " '(f32x4.relaxed_madd $2 $3 (local.get $1))');"
+        "wabt().then(w => { for (const [t, f] of [[text, {}], [fma, {relaxed_simd: true}]]) {"
+        "  const m = w.parseWat('k.wat', t, f); m.validate();"
+        "  console.log(Buffer.from(m.toBinary({}).buffer).toString('base64')); } });"
     )
     out = subprocess.run(
         ["node", "-e", script, str(static.joinpath("vaecore_gemm.wat"))],
@@ -144,7 +159,7 @@ def test_webassembly_kernel_is_its_source_assembled(tmp_path):
     )  # fmt: skip
     if out.stdout.strip() == "none":
         pytest.skip("node has no wabt package (npm install wabt)")
-    assert out.stdout.strip() == inlined.group(1)
+    assert out.stdout.split() == [m.group(1) for m in inlined]
 
 
 def test_explorer_html_is_self_contained(model, tmp_path):

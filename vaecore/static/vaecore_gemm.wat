@@ -4,7 +4,9 @@
 ;;
 ;; GEMM_WASM is this file assembled, in base64. After an edit, assemble it again and paste:
 ;;   npm install wabt@1.0.36 && node node_modules/wabt/bin/wat2wasm vaecore_gemm.wat -o gemm.wasm && base64 -w0 gemm.wasm
-;; (tests/test_web.py checks that the two agree where node finds the wabt package.)
+;; GEMM_WASM_FMA is this file with every (f32x4.add (local.get $acc) (f32x4.mul A B)) written
+;; as (f32x4.relaxed_madd A B (local.get $acc)), assembled with --enable-relaxed-simd.
+;; (tests/test_web.py checks both against this file where node finds the wabt package.)
 (module
   (import "env" "mem" (memory 1))
   ;; C[m, n] += sum_k A[m * lda + k] * B[k * N + n]  (pointers in bytes, lda/ldc in floats, N % 4 == 0)
