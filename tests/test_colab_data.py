@@ -208,7 +208,6 @@ def test_every_chapters_data_is_covered_here():
 LOCAL_ONLY_DATA_CELL = {
     "06_caltech101": "reads caltech101/caltech101_subset20.tar.gz under $VAECORE_DATA_DIR by name",
     "07_dogs": "reads dogs/stanford_dogs_224_subset15.tar.gz under a local data folder by name",
-    "08_pokemon": "reads pokemon/pokemon.tar under a local data folder by name",
 }
 
 
