@@ -14,9 +14,10 @@
  * loop runs over output channels, contiguously in memory.
  *
  * Speed: every layer runs as matrix products in one small WebAssembly SIMD kernel
- * (vaecore/static/vaecore_gemm.wat, inlined below as 1.7 kB of base64; about 15x the
- * plain loops: a 92 px Caltech decoder in about 9 ms instead of 135 ms on one core),
- * with the plain JavaScript loops as the fallback. The explorer decodes at most once
+ * (vaecore/static/vaecore_gemm.wat, inlined below as 1.7 kB of base64, and again built
+ * with relaxed SIMD's fused multiply-add for browsers that have it; 9-15x the plain
+ * loops: a 92 px Caltech decoder in about 9 ms instead of 138 ms on one core), with the
+ * plain JavaScript loops as the fallback. The explorer decodes at most once
  * per animation frame while a slider is dragged (benchmarks/web_explorer.py).
  */
 (function (root) {
