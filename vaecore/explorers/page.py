@@ -12,7 +12,7 @@ alike, because the decoder itself is in the output:
   by default (``"int8"``: per-output-channel scales, a quarter of float32);
 * ``vaecore/static/vaecore_web.js`` is the runtime that runs such a spec (every layer
   as matrix products in one WebAssembly SIMD kernel, ``vaecore_gemm.wat``), inlined
-  into each output (about 50 kB; why our own runtime rather than TensorFlow.js or
+  into each output (about 60 kB; why our own runtime rather than TensorFlow.js or
   onnxruntime-web is said at the top of that file) as its own
   ``<script class="vaecore-runtime" data-sha256="...">``: the output stays self-contained
   for Jupyter, Colab and a saved .ipynb, and the book's build (``_ext/light_pages.py``)

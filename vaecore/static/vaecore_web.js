@@ -3,7 +3,7 @@
  * Why our own runtime and not TensorFlow.js or onnxruntime-web: the book's decoders
  * use five operations (dense, conv2d, conv2d-transpose with 'same' padding, a folded
  * batch norm, pointwise activations). Written out here they are about 150 lines with
- * no dependency: the runtime is inlined into every explorer output (about 50 kB), so
+ * no dependency: the runtime is inlined into every explorer output (about 60 kB), so
  * an explorer works in the rendered book, in Jupyter and in Colab with no kernel,
  * no network and nothing to vendor; TensorFlow.js would add 1-3 MB of script per page
  * (or a CDN), and onnxruntime-web a WebAssembly file that must be served beside it.
