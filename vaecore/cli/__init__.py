@@ -20,7 +20,8 @@ traceback instead.
 Modules: :mod:`~vaecore.cli.flags` (settings and parser), :mod:`~vaecore.cli.config`
 (resolving a run's config, reading its data), :mod:`~vaecore.cli.train` and
 :mod:`~vaecore.cli.use` (the commands that use a trained model), :mod:`~vaecore.cli.gmm`
-(``sample --sampler gmm``'s mixture, kept in the run folder).
+(``sample --sampler gmm``'s mixture, kept in the run folder), :mod:`~vaecore.cli.conditional`
+(a conditional VAE's labels, ``--condition-column`` and ``--condition``).
 """
 
 from __future__ import annotations
