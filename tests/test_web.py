@@ -431,6 +431,8 @@ def test_from_widget_copies_the_attribute_explorer(model):
     assert menu.spec["names"] == ["a", "b"] and menu.spec["start"] == 1
     assert menu.explorers["b"].spec["attributes"]["face"] == 3 and menu.explorers["a"].spec["dims"] == [0]
     assert menu.check_error == max(e.check_error for e in menu.explorers.values())
+    hinted = web.from_widget(widget, faces=2, hint="Slide Smiling.")  # the hint once, over the menu
+    assert hinted.spec["hint"] == "Slide Smiling." and all(e.spec["hint"] is None for e in hinted.explorers.values())
     alone = widgets.attribute_explorer({"m": model}, faces, {"m": vectors})  # one model: no menu
     assert type(web.from_widget(alone, faces=2)) is web.WebExplorer
     with pytest.raises(ValueError, match="model= chooses"):

@@ -62,8 +62,9 @@ def from_widget(
             if unknown or not chosen:
                 raise ValueError(f"unknown models {unknown}; the widget has {list(explorer.models)}")
             current = explorer.model_choice.value
+            hint = kwargs.pop("hint", None)  # once, over the menu
             parts = {m: from_widget(explorer, model=m, faces=faces, **kwargs) for m in chosen}
-            return model_choice(parts, start=current if current in parts else chosen[0])
+            return model_choice(parts, start=current if current in parts else chosen[0], hint=hint)
         name = model
         if name not in explorer.models:
             raise ValueError(f"unknown model {name!r}; the widget has {list(explorer.models)}")
