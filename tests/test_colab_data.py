@@ -207,7 +207,6 @@ def test_every_chapters_data_is_covered_here():
 # name (not through a loader), so it fails in a fresh runtime: fixed at their re-execution.
 LOCAL_ONLY_DATA_CELL = {
     "06_caltech101": "reads caltech101/caltech101_subset20.tar.gz under $VAECORE_DATA_DIR by name",
-    "07_dogs": "reads dogs/stanford_dogs_224_subset15.tar.gz under a local data folder by name",
 }
 
 
