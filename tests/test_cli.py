@@ -129,8 +129,12 @@ def test_overwrite_and_config_file(workdir, run, tmp_path):
 def test_sample_reconstruct_interpolate_write_grids(run, tmp_path):
     cases = {
         "sample.png": (
-            ["sample", "--num", "16", "--scale", "2"],
+            ["sample", "--num", "16", "--zoom", "2"],
             (2 * (4 * 8 + 3), 2 * (4 * 8 + 3)),
+        ),
+        "sample_old_flag.png": (  # --scale, the old name of --zoom, still works
+            ["sample", "--num", "16", "--scale", "3"],
+            (3 * (4 * 8 + 3), 3 * (4 * 8 + 3)),
         ),
         "recon.png": (["reconstruct", "--num", "5", "--split", "all"], (5 * 8 + 4, 2 * 8 + 1)),
         "morph.png": (

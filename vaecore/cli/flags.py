@@ -302,7 +302,7 @@ Run the same command again after a crash (or with a larger --epochs) and trainin
 continues from the last finished epoch. Config files (YAML or JSON) use the flag
 names with underscores: batch_size, kl_warmup_steps, ...""",
     "sample": """examples:
-  vaecore sample --model runs/mnist --num 64 --out samples.png --scale 2
+  vaecore sample --model runs/mnist --num 64 --out samples.png --zoom 2
   vaecore sample --model runs/cifar --temperature 0.7 --out cold.png
   vaecore sample --model runs/cifar --sampler gmm --gmm-components 10 --out gmm.png
 
@@ -400,7 +400,10 @@ def _add_use_args(p: argparse.ArgumentParser, name: str) -> None:
         p.add_argument("--json", metavar="FILE", help="also write the numbers to this JSON file")
         return
     p.add_argument("--out", required=True, metavar="PNG", help="the image file to write")
-    p.add_argument("--scale", type=pos, default=1, metavar="N", help="enlarge N times (default: 1)")
+    p.add_argument("--zoom", type=pos, default=1, metavar="N", help="enlarge N times (default: 1)")
+    # the old name of --zoom, kept so that earlier commands still work; hidden because
+    # `vaecore train --scale` means the likelihood's pixel scale
+    p.add_argument("--scale", dest="zoom", type=pos, help=argparse.SUPPRESS)
     if name in ("sample", "interpolate"):  # a conditional VAE's condition (vaecore.cli.conditional)
         p.add_argument("--condition", metavar="Y", help="conditional VAE: class label(s) (3, or 0,1,2 in turn), or 0/1 attribute values (1,0) or the names of those on (Smiling,Eyeglasses); default: classes in turn (sample) or each pair's first label (interpolate)")
     if name == "sample":

@@ -113,7 +113,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         images = model.sample(args.num, seed=args.seed, sampler=sampler)
     else:
         images = model.sample(args.num, seed=args.seed, temperature=args.temperature, **given)
-    _save_grid(np.asarray(images), args.out, None, args.scale)
+    _save_grid(np.asarray(images), args.out, None, args.zoom)
     return 0
 
 
@@ -124,7 +124,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> int:
     model, run_cfg = load_run(args.model)
     x, y, _ = _images(args, model, run_cfg, args.num)
     recon = np.asarray(model.reconstruct(x) if y is None else model.reconstruct(x, y))
-    _save_grid(np.concatenate([x, recon]), args.out, 2, args.scale, ncols=len(x))
+    _save_grid(np.concatenate([x, recon]), args.out, 2, args.zoom, ncols=len(x))
     return 0
 
 
@@ -153,7 +153,7 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
         interpolate(model, x[2 * i], x[2 * i + 1], args.steps, args.method, condition=given(i))
         for i in range(pairs)
     ]
-    _save_grid(np.concatenate(rows), args.out, pairs, args.scale, ncols=args.steps)
+    _save_grid(np.concatenate(rows), args.out, pairs, args.zoom, ncols=args.steps)
     return 0
 
 
