@@ -469,3 +469,135 @@ def test_model_choice_puts_explorers_behind_one_menu(model, tmp_path):
         web.model_choice({"x": menu})
     with pytest.raises(ValueError, match="non-empty strings"):
         web.model_choice({"": one})
+
+
+# --------------------------------------------------------------------- conditional VAE
+# The runtime's concat_condition (vaecore.export writes it for vaecore.conditional's models):
+# the K condition values appended to a vector (a dense decoder, a conv decoder's flat z) or to
+# every pixel of a map (a latent-map decoder; the conv encoder's image).
+CVAE_ARCHS = {
+    "dense_classes": {"input": (8, 8, 1), "latent": 3, "hidden": [16, 8], "name": "web_cvae_dense",
+                      "condition": 10},
+    "map_binary": {"input": (8, 8, 3), "latent": (4, 4, 2), "encode": [(5, 3, 2)], "batch_norm": True,
+                   "activation": "leaky_relu", "name": "web_cvae_map",
+                   "condition": {"binary": ["Smiling", "Eyeglasses", "Male"]}},
+    "conv_flat_classes": {"input": (12, 12, 3), "latent": 4, "encode": [(4, 3, 2), (6, 3, 2)], "hidden": [7],
+                          "name": "web_cvae_conv", "condition": {"classes": ["cat", "dog", "bird"]}},
+}  # fmt: skip
+NODE_CASES = """
+const api = require(process.argv[1]), fs = require('fs');
+const specs = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')), cases = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const out = {};
+for (const b of ['wasm', 'js']) {
+  out[b] = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const net = new api.Network(spec, {backend: b});
+    out[b][name] = {backend: net.backend, kernel: net.kernel,
+      outputs: cases[name].map(c => Array.from(net.run(Float32Array.from(c.x), c.condition)))};
+  }
+}
+const dec = new api.Network(specs.decoder), refused = [];
+try { dec.run(Float32Array.from(cases.decoder[0].x)); } catch (e) { refused.push(String(e)); }
+try { dec.run(Float32Array.from(cases.decoder[0].x), [1]); } catch (e) { refused.push(String(e)); }
+out.refused = refused;
+console.log(JSON.stringify(out));
+"""
+
+
+def _conditions(model, n):
+    """n condition rows: classes 0, 4, 8, ... modulo K (one-hot) or 0/1 attribute patterns."""
+    k = model.condition_size
+    if model.condition_kind == "classes":
+        return np.eye(k, dtype=np.float32)[[(4 * i) % k for i in range(n)]]
+    return np.asarray([[(i >> j) & 1 for j in range(k)] for i in (0, 5, 3, 7, 6)[:n]], np.float32)
+
+
+@pytest.fixture(scope="module", params=sorted(CVAE_ARCHS))
+def cvae(request):
+    from vaecore.conditional import build_cvae
+
+    vae = build_cvae(CVAE_ARCHS[request.param], seed=1)
+    rng = np.random.default_rng(11)
+    for layer in vae.decoder.layers + vae.encoder.layers:
+        for w in layer.weights:
+            if len(w.shape) == 1:
+                w.assign(rng.normal(0, 0.3, w.shape).astype("float32"))
+            elif "kernel" in w.path:  # condition weights as large as the rest: each class looks different
+                w.assign(rng.normal(0, 1.5 / np.sqrt(np.prod(w.shape[:-1])), w.shape).astype("float32"))
+        if hasattr(layer, "moving_variance"):
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, layer.moving_variance.shape))
+    return vae
+
+
+def _run_node(flags, specs, cases, tmp_path):
+    runtime = resources.files("vaecore").joinpath("static/vaecore_web.js")
+    (tmp_path / "specs.json").write_text(json.dumps(specs))
+    (tmp_path / "cases.json").write_text(json.dumps(cases))
+    return subprocess.run(
+        ["node", *flags, "-e", NODE_CASES, str(runtime), str(tmp_path / "specs.json"), str(tmp_path / "cases.json")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("CI"), reason="no node")
+@pytest.mark.parametrize("kernel", ["simd", "simd-fma"])
+def test_javascript_runtime_runs_conditional_networks_as_numpy(cvae, tmp_path, kernel):
+    """A conditional VAE's decoder and encoder (concat_condition) in the runtime under node, both
+    backends (WebAssembly SIMD with or without fused multiply-add; the JavaScript loops), several
+    conditions per code: the NumPy runtime's numbers, and the decoder's images within 2/255 of Keras."""
+    rng = np.random.default_rng(12)
+    n = 5
+    z = rng.normal(size=(n, cvae.latent_dim)).astype("float32")
+    y = _conditions(cvae, n)
+    x = rng.random((2, *cvae.arch_def["input"])).astype("float32")
+    specs = {"decoder": web.decoder_spec(cvae, "float16"), "encoder": web.encoder_spec(cvae, "float32")}
+    assert any(op["op"] == "concat_condition" for op in specs["decoder"]["layers"])
+    cases = {
+        "decoder": [{"x": z[i].tolist(), "condition": y[i].tolist()} for i in range(n)],
+        "encoder": [{"x": x[i].ravel().tolist(), "condition": y[i].tolist()} for i in range(2)],
+    }
+    flags = ["--experimental-wasm-relaxed-simd"] if kernel == "simd-fma" else ["--no-experimental-wasm-relaxed-simd"]
+    out = _run_node(flags, specs, cases, tmp_path)
+    if out.returncode and "bad option" in out.stderr:
+        pytest.skip(f"this node has no {flags[0]}")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["wasm"]["decoder"]["backend"] == "wasm" and got["wasm"]["decoder"]["kernel"] == kernel
+    assert got["js"]["decoder"]["backend"] == "js"
+    numpy_images = np.stack([_sigmoid(web.run_network(specs["decoder"], z[i], condition=y[i])) for i in range(n)])
+    keras_images = decode_latents(cvae, z, condition=y)
+    numpy_codes = np.stack([web.run_network(specs["encoder"], x[i], condition=y[i]).ravel() for i in range(2)])
+    for backend in ("wasm", "js"):
+        js = _sigmoid(got[backend]["decoder"]["outputs"]).reshape(numpy_images.shape)
+        error = np.abs(js - numpy_images).max()
+        assert error * 255 <= 0.01, f"{backend}: {error * 255:.2e}/255 from the NumPy runtime"
+        assert np.abs(js.reshape(keras_images.shape) - keras_images).max() <= 2 / 255
+        codes = np.asarray(got[backend]["encoder"]["outputs"])
+        np.testing.assert_allclose(codes, numpy_codes, atol=1e-4)
+    np.testing.assert_allclose(numpy_codes, np.asarray(cvae.encode(x, y[:2])[0]), atol=1e-4)
+    # a conditional network refuses to run without its K values, or with the wrong number
+    k = cvae.condition_size
+    assert len(got["refused"]) == 2 and all(f"takes a condition of {k} values" in e for e in got["refused"])
+
+
+@pytest.mark.skipif(shutil.which("node") is None and not os.environ.get("CI"), reason="no node")
+def test_the_condition_changes_the_decoded_image(cvae, tmp_path):
+    """The same code decoded under each of several conditions: different images (in NumPy and in
+    the runtime), and the unconditional signature `net.run(z)` still runs an unconditional spec."""
+    z = np.random.default_rng(13).normal(size=cvae.latent_dim).astype("float32")
+    y = _conditions(cvae, 3)
+    spec = web.decoder_spec(cvae, "float16")
+    plain = web.decoder_spec(build_vae(ARCHS["dense"], seed=1), "float16")
+    cases = {"decoder": [{"x": z.tolist(), "condition": row.tolist()} for row in y],
+             "plain": [{"x": [0.5, -0.5]}]}  # fmt: skip
+    out = _run_node([], {"decoder": spec, "plain": plain}, cases, tmp_path)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    for backend in ("wasm", "js"):
+        images = _sigmoid(got[backend]["decoder"]["outputs"])
+        for a in range(3):
+            for b in range(a + 1, 3):
+                assert np.abs(images[a] - images[b]).max() > 10 / 255, f"conditions {y[a]} and {y[b]} look the same"
+        np.testing.assert_allclose(
+            got[backend]["plain"]["outputs"][0], web.run_network(plain, [0.5, -0.5]).ravel(), atol=1e-5
+        )

@@ -2,8 +2,9 @@
  *
  * Why our own runtime and not TensorFlow.js or onnxruntime-web: the book's decoders
  * use five operations (dense, conv2d, conv2d-transpose with 'same' padding, a folded
- * batch norm, pointwise activations). Written out here they are about 150 lines with
- * no dependency: the runtime is inlined into every explorer output (about 60 kB), so
+ * batch norm, pointwise activations), and a conditional VAE's a sixth (concat_condition:
+ * the K condition values appended to a vector, or to every pixel of a map). Written out
+ * here they are about 170 lines with no dependency: the runtime is inlined into every explorer output (about 60 kB), so
  * an explorer works in the rendered book, in Jupyter and in Colab with no kernel,
  * no network and nothing to vendor; TensorFlow.js would add 1-3 MB of script per page
  * (or a CDN), and onnxruntime-web a WebAssembly file that must be served beside it.
@@ -22,7 +23,7 @@
  */
 (function (root) {
   "use strict";
-  var VERSION = "3";
+  var VERSION = "4"; // (4: concat_condition and the condition selector)
   if (root.vaecoreWeb && root.vaecoreWeb.version === VERSION) {
     if (typeof module !== "undefined" && module.exports) module.exports = root.vaecoreWeb;
     return;
@@ -172,6 +173,20 @@
     return [y, [Ho, Wo, co]];
   }
 
+  // A conditional VAE's condition: its K values appended to the last axis, to a vector
+  // (n,) -> (n + K,) or to every pixel of a map (h, w, c) -> (h, w, c + K).
+  function concatCondition(x, s, cond) {
+    var c = s[s.length - 1], K = cond.length, P = x.length / c, y = new Float32Array(P * (c + K)), q, k;
+    for (q = 0; q < P; q++) {
+      var o = q * (c + K), i = q * c;
+      for (k = 0; k < c; k++) y[o + k] = x[i + k];
+      for (k = 0; k < K; k++) y[o + c + k] = cond[k];
+    }
+    var shape = s.slice();
+    shape[shape.length - 1] = c + K;
+    return [y, shape];
+  }
+
   function affine(x, L) { // a batch norm folded to scale * x + shift, per channel
     var c = L.scale.length, n = x.length;
     for (var i = 0; i < n; i++) x[i] = x[i] * L.scale[i % c] + L.shift[i % c];
@@ -223,6 +238,11 @@
         maxAct = Math.max(maxAct, p.nop);
       } else if (L.op === "reshape") {
         shape = L.shape.slice();
+      } else if (L.op === "concat_condition") {
+        shape = shape.slice(); shape[shape.length - 1] += L.n;
+        var total = 1;
+        shape.forEach(function (d) { total *= d; });
+        maxAct = Math.max(maxAct, ceil4(total));
       } else if (L.op === "conv" || L.op === "conv_t") {
         var H = shape[0], Wd = shape[1], co = L.cout;
         p.cop = ceil4(co); p.wOff = wFloats; wFloats += L.k[0] * L.k[1] * shape[2] * p.cop;
@@ -248,7 +268,7 @@
     });
   }
 
-  WasmNet.prototype.run = function (input) {
+  WasmNet.prototype.run = function (input, cond) {
     var f32 = this.f32, gemm = this.gemm, cur = 0, x = this.buf[0], n = input.length, i, j, p;
     for (i = 0; i < n; i++) f32[x + i] = input[i];
     for (var l = 0; l < this.plan.length; l++) {
@@ -261,6 +281,14 @@
         n = L.nout; cur = 1 - cur; x = y;
       } else if (p.op === "conv" || p.op === "conv_t") {
         n = this._conv(p, x, y); cur = 1 - cur; x = y;
+      } else if (p.op === "concat_condition") {
+        var ci = p.inShape[p.inShape.length - 1], K = cond.length, P = n / ci, q, k;
+        for (q = 0; q < P; q++) {
+          var o = y + q * (ci + K), src = x + q * ci;
+          for (k = 0; k < ci; k++) f32[o + k] = f32[src + k];
+          for (k = 0; k < K; k++) f32[o + ci + k] = cond[k];
+        }
+        n = P * (ci + K); cur = 1 - cur; x = y;
       } else if (p.op === "affine") {
         var c = L.scale.length;
         for (i = 0; i < n; i++) f32[x + i] = f32[x + i] * L.scale[i % c] + L.shift[i % c];
@@ -316,11 +344,14 @@
     return P * co;
   };
 
-  /** A network from its exported spec: `net.run(Float32Array)` -> Float32Array.
+  /** A network from its exported spec: `net.run(Float32Array)` -> Float32Array; a conditional
+   *  VAE's network (its spec has `condition_shape: [K]`) takes the K condition values too:
+   *  `net.run(z, condition)` (a one-hot row or 0/1 attributes).
    *  `options.backend`: "wasm" (WebAssembly SIMD, the default where the browser has it) or "js". */
   function Network(spec, options) {
     var blob = b64bytes(spec.blob), want = (options && options.backend) || "auto";
     this.spec = spec;
+    this.conditionSize = spec.condition_shape ? spec.condition_shape[0] : 0;
     this.layers = spec.layers.map(function (l) {
       var L = Object.assign({}, l);
       ["W", "b", "scale", "shift"].forEach(function (key) {
@@ -342,8 +373,21 @@
       }
     } else if (want === "wasm") throw new Error("vaecore: this browser has no WebAssembly SIMD");
   }
-  Network.prototype.run = function (input) {
-    if (this.wasm) return this.wasm.run(input);
+  Network.prototype._condition = function (condition) {
+    var K = this.conditionSize;
+    if (!K) {
+      if (condition != null) throw new Error("vaecore: this network takes no condition (it is not a conditional VAE's)");
+      return null;
+    }
+    if (condition == null || condition.length !== K) {
+      throw new Error("vaecore: this network takes a condition of " + K + " values (a one-hot row or 0/1 attributes), got " +
+        (condition == null ? "none" : condition.length));
+    }
+    return Float32Array.from(condition);
+  };
+  Network.prototype.run = function (input, condition) {
+    var cond = this._condition(condition);
+    if (this.wasm) return this.wasm.run(input, cond);
     var x = Float32Array.from(input), shape = this.spec.input_shape.slice(), r;
     for (var i = 0; i < this.layers.length; i++) {
       var L = this.layers[i];
@@ -352,6 +396,7 @@
       else if (L.op === "conv") { r = conv(x, shape, L); x = r[0]; shape = r[1]; }
       else if (L.op === "conv_t") { r = convT(x, shape, L); x = r[0]; shape = r[1]; }
       else if (L.op === "affine") { x = affine(x, L); }
+      else if (L.op === "concat_condition") { r = concatCondition(x, shape, cond); x = r[0]; shape = r[1]; }
       else if (L.op !== "act") throw new Error("vaecore: unknown op " + L.op);
       if (L.act) activate(x, L.act, L.alpha);
     }
@@ -402,6 +447,13 @@
     ".vaecore-face { width: 96px; cursor: pointer; border: 3px solid transparent !important; border-radius: 3px; }",
     ".vaecore-face.vaecore-chosen { border-color: var(--vc-primary) !important; }",
     ".vaecore-choice-bar { display: flex; align-items: center; gap: 8px; margin: 6px 0; flex-wrap: wrap; }",
+    // a conditional VAE's condition: a row of class buttons (a menu for many), or attribute checkboxes
+    ".vaecore-condition { margin-bottom: 8px; max-width: 320px; }",
+    ".vaecore-classes, .vaecore-attrs { display: flex; flex-wrap: wrap; gap: 4px 6px; }",
+    ".vaecore-explorer button.vaecore-class { min-width: 30px; padding: 2px 6px; }",
+    ".vaecore-explorer button.vaecore-class[aria-pressed=true] { border-color: var(--vc-primary); box-shadow: inset 0 0 0 1px var(--vc-primary); font-weight: 700; }",
+    ".vaecore-attr { display: inline-flex; align-items: center; gap: 4px; cursor: pointer; }",
+    ".vaecore-attr input { accent-color: var(--vc-primary); margin: 0; }",
   ].join("\n");
 
   function injectStyle() {
@@ -453,6 +505,8 @@
     this.decoder = new Network(spec.decoder);
     this.encoder = spec.encoder ? new Network(spec.encoder) : null;
     this.z = Float32Array.from(spec.base);
+    // a conditional VAE's condition values (one-hot class or 0/1 attributes), set by the selector
+    this.condition = spec.condition ? Float32Array.from(spec.condition.start) : null;
     this.shape = spec.decoder.output_shape;
     this.rot = { a: 0.6, b: 0.35 };
     this.updates = 0; // decodes shown (at most one per animation frame while dragging)
@@ -495,6 +549,7 @@
   Explorer.prototype._latentUI = function () { // sliders on latent values, map, drawing pad
     var self = this, spec = this.spec, root = this.root;
     var left = el("div", {}, root);
+    if (spec.condition) this._conditionUI(left);
     el("div", { "class": "vaecore-h", text: "Latent values" }, left);
     this.sliders = spec.dims.map(function (d, j) {
       return self._sliderRow(left, j, spec.limits[j], spec.base[d], {}, function (v) { self.z[d] = v; self.schedule(); });
@@ -535,6 +590,99 @@
       el("span", { text: "encoder input", style: "font-size:12px;color:var(--vc-muted)" }, pb);
       this._setupPad();
     }
+  };
+
+  // A conditional VAE's condition, beside the sliders: a row of buttons with the class names
+  // (a menu when there are many classes), or one checkbox per binary attribute. A change
+  // decodes again on the next animation frame, as a slider move does.
+  var MAX_CLASS_BUTTONS = 16;
+  Explorer.prototype._conditionUI = function (parent) {
+    var self = this, c = this.spec.condition;
+    var box = el("div", { "class": "vaecore-condition", role: "group", "aria-label": c.label }, parent);
+    el("div", { "class": "vaecore-h", text: c.label.charAt(0).toUpperCase() + c.label.slice(1) }, box);
+    this.classButtons = [];
+    this.classSelect = null;
+    this.attrBoxes = [];
+    if (c.kind === "classes") {
+      if (c.names.length <= MAX_CLASS_BUTTONS) {
+        var row = el("div", { "class": "vaecore-classes" }, box);
+        c.names.forEach(function (name, k) {
+          var b = el("button", { type: "button", "class": "vaecore-class", "data-class": k, "aria-pressed": "false", text: name, title: c.label + " " + name }, row);
+          b.addEventListener("click", function () { self.setCondition(k); });
+          self.classButtons.push(b);
+        });
+      } else {
+        this.classSelect = el("select", { "class": "vaecore-class-select", "aria-label": c.label }, box);
+        c.names.forEach(function (name, k) { el("option", { value: k, text: name }, self.classSelect); });
+        this.classSelect.addEventListener("change", function () { self.setCondition(+self.classSelect.value); });
+      }
+    } else {
+      var attrs = el("div", { "class": "vaecore-attrs" }, box);
+      c.names.forEach(function (name, j) {
+        var lab = el("label", { "class": "vaecore-attr" }, attrs);
+        var cb = el("input", { type: "checkbox", "data-attribute": j, "aria-label": name }, lab);
+        lab.appendChild(document.createTextNode(name));
+        cb.addEventListener("change", function () {
+          var v = Array.from(self.condition);
+          v[j] = cb.checked ? 1 : 0;
+          self.setCondition(v);
+        });
+        self.attrBoxes.push(cb);
+      });
+    }
+    this._showCondition();
+  };
+
+  Explorer.prototype._showCondition = function () {
+    var self = this, k = this.classIndex();
+    this.classButtons.forEach(function (b, j) { b.setAttribute("aria-pressed", j === k ? "true" : "false"); });
+    if (this.classSelect) this.classSelect.value = String(k);
+    this.attrBoxes.forEach(function (cb, j) { cb.checked = self.condition[j] > 0.5; });
+  };
+
+  /** The chosen class's index (a classes condition), else -1. */
+  Explorer.prototype.classIndex = function () {
+    var c = this.spec.condition;
+    if (!c || c.kind !== "classes") return -1;
+    var best = 0;
+    for (var k = 1; k < this.condition.length; k++) if (this.condition[k] > this.condition[best]) best = k;
+    return best;
+  };
+
+  /** A conditional VAE's condition: for classes an index, a class name or a one-hot row; for
+   *  binary attributes K values in [0, 1] or {name: on}. Decodes again on the next frame. */
+  Explorer.prototype.setCondition = function (value) {
+    var c = this.spec.condition, K, v, i;
+    if (!c) throw new Error("vaecore: this explorer's model takes no condition");
+    K = c.size;
+    if (c.kind === "classes" && (typeof value === "number" || typeof value === "string")) {
+      var k = typeof value === "string" ? c.names.indexOf(value) : value;
+      if (!(k >= 0 && k < K && k === Math.floor(k))) throw new Error("vaecore: no class " + value + " (the classes: " + c.names.join(", ") + ")");
+      v = new Float32Array(K); v[k] = 1;
+    } else if (c.kind === "binary" && value && !Array.isArray(value) && !ArrayBuffer.isView(value) && typeof value === "object") {
+      v = Float32Array.from(this.condition);
+      Object.keys(value).forEach(function (name) {
+        var j = c.names.indexOf(name);
+        if (j < 0) throw new Error("vaecore: no attribute " + name + " (the attributes: " + c.names.join(", ") + ")");
+        v[j] = value[name] ? 1 : 0;
+      });
+    } else {
+      if (!value || value.length !== K) throw new Error("vaecore: a condition of " + K + " values, got " + (value && value.length));
+      v = Float32Array.from(value);
+      for (i = 0; i < K; i++) if (!(v[i] >= 0 && v[i] <= 1)) throw new Error("vaecore: condition values lie in [0, 1]");
+    }
+    this.condition = v;
+    this._showCondition();
+    this.schedule();
+  };
+
+  /** The condition in words: "class 3", or "attributes: Smiling, Eyeglasses" ("none"). */
+  Explorer.prototype.describeCondition = function () {
+    var c = this.spec.condition, self = this;
+    if (!c) return "";
+    if (c.kind === "classes") return c.label + " " + c.names[this.classIndex()];
+    var on = c.names.filter(function (name, j) { return self.condition[j] > 0.5; });
+    return c.label + ": " + (on.length ? on.join(", ") : "none");
   };
 
   // Developer telemetry, folded away: the page's own check against Keras, decode times,
@@ -680,9 +828,10 @@
     this.compose();
   };
 
-  Explorer.prototype.decode = function (z) {
+  /** The image of code `z` (given `condition`, default the selector's, for a conditional VAE). */
+  Explorer.prototype.decode = function (z, condition) {
     var t0 = performance.now();
-    var out = sigmoidAll(this.decoder.run(z));
+    var out = sigmoidAll(this.decoder.run(z, this.condition ? (condition === undefined ? this.condition : condition) : undefined));
     this.lastMs = performance.now() - t0;
     return out;
   };
@@ -713,7 +862,10 @@
    *  explorer: the face, the attribute strengths and the latent offsets in use). */
   Explorer.prototype.describe = function () {
     var self = this, spec = this.spec, att = spec.attributes;
-    if (!att) return spec.dims.map(function (d, j) { return self._dimLabel(j) + " = " + self.z[d].toFixed(2); }).join(", ");
+    if (!att) {
+      var values = spec.dims.map(function (d, j) { return self._dimLabel(j) + " = " + self.z[d].toFixed(2); }).join(", ");
+      return spec.condition ? this.describeCondition() + "; " + values : values;
+    }
     var used = att.directions.map(function (d, j) { return self.strengths[j] ? d.name + " " + signed(self.strengths[j]) : null; })
       .concat(spec.dims.map(function (d, j) { return self.offsets[j] ? self._dimLabel(j) + " " + signed(self.offsets[j]) : null; }))
       .filter(Boolean);
@@ -730,6 +882,10 @@
     this.timing.textContent = "Decoded in " + this.lastMs.toFixed(1) + " ms in your browser (" +
       (this.decoder.backend === "wasm" ? "WebAssembly SIMD" + (this.decoder.kernel === "simd-fma" ? ", fused multiply-add" : "") : "JavaScript") + "); " + this.updates + " images so far.";
     this.root.setAttribute("data-z", JSON.stringify(Array.from(this.z)));
+    if (this.condition) {
+      this.root.setAttribute("data-condition", JSON.stringify(Array.from(this.condition)));
+      if (this.spec.condition.kind === "classes") this.root.setAttribute("data-class", this.spec.condition.names[this.classIndex()]);
+    }
     if (this.map) this.drawMap();
   };
 
@@ -738,7 +894,7 @@
     if (!chk) return;
     var worst = 0, n = chk.codes.length;
     for (var k = 0; k < n; k++) {
-      var img = this.decode(Float32Array.from(chk.codes[k])), ref = b64bytes(chk.images[k]);
+      var img = this.decode(Float32Array.from(chk.codes[k]), chk.conditions ? chk.conditions[k] : undefined), ref = b64bytes(chk.images[k]);
       if (ref.length !== img.length) throw new Error("vaecore: check image size mismatch");
       for (var i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(Math.round(Math.min(1, Math.max(0, img[i])) * 255) - ref[i]));
     }
@@ -919,7 +1075,7 @@
     this.padInput = Array.from(img);
     paint(this.seen, img, [28, 28, 1]);
     var t0 = performance.now();
-    var zm = this.encoder.run(img);
+    var zm = this.encoder.run(img, this.condition || undefined);
     this.encodeMs = performance.now() - t0;
     this.drawnZ = Array.from(zm);
     this.root.setAttribute("data-drawn-z", JSON.stringify(this.drawnZ));
