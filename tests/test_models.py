@@ -320,3 +320,18 @@ def test_the_backend_is_the_one_asked_for():
     if asked is None:
         pytest.skip("KERAS_BACKEND not set: Keras' default backend")
     assert keras.backend.backend() == asked
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        # encoder 64*16+16 + 2*(16*2+2) = 1,108; decoder 2*16+16 + 16*64+64 = 1,136
+        ({}, 2_244),
+        # the same networks and one learned log-scale for every pixel
+        ({"likelihood": "discretized_logistic", "scale": "shared"}, 2_245),
+    ],
+)
+def test_count_params_counts_the_networks_not_the_kl_state(kwargs, expected):
+    model = build_vae(DENSE, beta=4.0, kl_capacity=10.0, **kwargs)
+    assert model.count_params() == expected
+    assert model.encoder.count_params() + model.decoder.count_params() == 2_244

@@ -179,6 +179,16 @@ class VAE(LikelihoodMixin, keras.Model):
         )
 
     # ------------------------------------------------------------------ API
+    def count_params(self) -> int:
+        """Parameters of the model: encoder, decoder and a learned pixel scale.
+
+        The KL-weight state (``beta``, ``free_bits``, ``kl_capacity``) is saved with the
+        weights so that a schedule resumes, but it is not a parameter of the model, so
+        it is not counted (Keras' own count would add those three scalars).
+        """
+        state = {id(v) for v in (self._beta_var, self._free_bits_var, self._capacity_var)}
+        return int(sum(np.prod(v.shape) for v in self.weights if id(v) not in state))
+
     @property
     def arch_def(self) -> dict[str, Any]:
         """The normalized architecture definition this model was built from."""
