@@ -20,8 +20,9 @@ run: ``kernel_*`` need a live kernel, ``page*`` decode in the page),
 directories and the fast mode). ``widgets``, ``web`` and ``interactive`` are
 the explorers' first import paths, kept.
 
-Only ``config``, ``arch``, ``architectures``, ``models`` and ``conditional`` (the
-conditional VAE) load with ``import vaecore`` (they register the model classes, so
+Only ``config``, ``arch``, ``architectures``, ``models``, ``conditional`` (the
+conditional VAE), ``vq`` / ``quantizer`` (the VQ-VAE) and ``pixelcnn`` (its prior)
+load with ``import vaecore`` (they register the model classes, so
 ``keras.models.load_model`` reads a saved one); every other module, and every
 name below, loads on first use, so ``import vaecore`` does not import
 matplotlib, pandas, ipywidgets or plotly.
@@ -43,6 +44,8 @@ from vaecore.architectures import get_architecture, list_architectures  # noqa: 
 from vaecore.conditional import ConditionalVAE, build_cvae  # noqa: E402
 from vaecore.config import fast_mode, run_dir  # noqa: E402
 from vaecore.models import VAE, build_vae  # noqa: E402
+from vaecore.pixelcnn import PixelCNNPrior  # noqa: E402
+from vaecore.vq import VQVAE, build_vqvae  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -79,6 +82,9 @@ __all__ = [
     "ArchDefError",
     "ConditionalVAE",
     "build_cvae",
+    "VQVAE",
+    "build_vqvae",
+    "PixelCNNPrior",
     "callbacks",
     "diagnostics",
     "disentangle",

@@ -233,7 +233,11 @@ def validate_arch_def(arch_def: Mapping[str, Any]) -> dict[str, Any]:
         raise ArchDefError([f"arch_def must be a dict, got {type(arch_def).__name__}"])
     problems = _Problems()
     name = arch_def.get("name")
-    unknown = sorted(set(arch_def) - set(KNOWN_KEYS))
+    unknown = sorted(set(arch_def) - set(KNOWN_KEYS) - {"codebook"})
+    if "codebook" in arch_def:
+        problems.add(
+            "codebook", "is a VQ-VAE's: build it with vaecore.build_vqvae (vaecore.vq), not as a VAE"
+        )
     if unknown:
         problems.add(None, f"has unknown field(s) {unknown}; known fields are {list(KNOWN_KEYS)}")
     missing = [k for k in REQUIRED_KEYS if k not in arch_def]

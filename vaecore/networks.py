@@ -174,7 +174,30 @@ def _dense_decoder(arch: Mapping[str, Any], pixel_scale: bool, scale_bias: float
     return _model(inputs, [logits, raw], "decoder")
 
 
-def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
+def build_vq_networks(
+    arch: Mapping[str, Any],
+    pixel_scale: bool = False,
+    scale_bias: float = 0.0,
+    coupling: bool = False,
+) -> tuple[keras.Model, keras.Model]:
+    """``(encoder, decoder)`` of a VQ-VAE (:mod:`vaecore.vq`): a latent-map arch dict.
+
+    The same conv stacks as a latent-map VAE's, but the encoder ends in *one* 3x3
+    convolution, ``z_e``, the grid of ``(h, w, D)`` vectors the quantizer snaps to
+    codebook entries (a VQ-VAE has no variance to predict); the decoder is
+    :func:`build_networks`' latent-map decoder, fed the quantized grid.
+    """
+    if not is_spatial(arch):
+        raise ValueError("a VQ-VAE needs a latent map (h, w, D) in its arch dict")
+    return (
+        _conv_encoder(arch, heads=("z_e",)),
+        _map_decoder(arch, pixel_scale, scale_bias, coupling),
+    )
+
+
+def _conv_encoder(
+    arch: Mapping[str, Any], heads: tuple[str, ...] = ("z_mean", "z_log_var")
+) -> keras.Model:
     inputs = [keras.Input(shape=arch["input"], name="image")]
     h = _with_condition(inputs[0], arch, inputs)  # K constant maps beside the image
     for i, (filters, kernel, strides) in enumerate(arch["encode"]):
@@ -184,9 +207,8 @@ def _conv_encoder(arch: Mapping[str, Any]) -> keras.Model:
         h = layers.Activation(arch["activation"], name=f"act_{i}")(h)
     if is_spatial(arch):  # a latent map: two 3x3 convolutions, no dense layer
         channels = arch["latent"][-1]
-        z_mean = layers.Conv2D(channels, 3, padding="same", name="z_mean")(h)
-        z_log_var = layers.Conv2D(channels, 3, padding="same", name="z_log_var")(h)
-        return _model(inputs, [z_mean, z_log_var], "encoder")
+        outputs = [layers.Conv2D(channels, 3, padding="same", name=head)(h) for head in heads]
+        return _model(inputs, outputs if len(outputs) > 1 else outputs[0], "encoder")
     h = layers.Flatten(name="flatten")(h)
     for i, units in enumerate(arch["hidden"]):
         h = layers.Dense(units, activation=arch["activation"], name=f"hidden_{i}")(h)
