@@ -3,7 +3,9 @@
 * explorers saved from small Keras models (a dense MNIST-shaped one with the drawing
   pad, a 64 px conv one): moving a slider with the keyboard changes the decoded image,
   the canvas pixels match ``model.decode`` within 2/255, the marker moves, and a digit
-  drawn with the mouse is encoded in the page (matching ``model.encode``);
+  drawn with the mouse is encoded in the page (matching ``model.encode``); a conditional
+  VAE's explorer: clicking another class (ticking an attribute) decodes the same code
+  under it, as Keras does, and the selector and the readout show the choice;
 * the built book (``_build/html``, made by the README's first command): every chapter
   page loads no http(s) resource, its maths is rendered by MathJax, its plotly figures
   are drawn, and every explorer on it works and passes its own check against Keras;
@@ -21,6 +23,7 @@ by selenium. Without them these tests skip, except under CI (``$CI`` set), where
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -103,12 +106,15 @@ return {z: JSON.parse(root.getAttribute('data-z')), w: c.width, h: c.height,
 
 
 def _canvas_vs_keras(driver, root, model) -> tuple[np.ndarray, float]:
-    """The explorer's canvas as (H, W, C) uint8, and its worst difference from Keras, in /255."""
+    """The explorer's canvas as (H, W, C) uint8, and its worst difference from Keras, in /255
+    (a conditional VAE's decode given the condition the page shows, ``data-condition``)."""
     got = driver.execute_script(PIXELS, root)
     h, w, c = (int(d) for d in model.arch_def["input"])
     rgba = np.asarray(got["rgba"], np.int16).reshape(h, w, 4)
     canvas = rgba[..., :1] if c == 1 else rgba[..., :3]
-    keras_image = decode_latents(model, np.asarray([got["z"]], np.float32))[0]
+    shown = root.get_attribute("data-condition")
+    condition = None if shown is None else np.asarray([json.loads(shown)], np.float32)
+    keras_image = decode_latents(model, np.asarray([got["z"]], np.float32), condition=condition)[0]
     keras_u8 = np.round(np.clip(keras_image, 0, 1) * 255).astype(np.int16)
     return canvas, float(np.abs(canvas - keras_u8).max())
 
@@ -439,7 +445,114 @@ def test_a_drag_decodes_at_most_once_per_animation_frame(browser, conv_model, tm
     assert error <= 2
 
 
-def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, tmp_path):
+@pytest.fixture(scope="module")
+def cvae_digits():
+    """A conditional dense VAE on 28 x 28 digits, its condition weights made large (untrained,
+    every class would otherwise decode to nearly the same grey)."""
+    from vaecore.conditional import build_cvae
+
+    model = build_cvae({"input": (28, 28, 1), "latent": 2, "hidden": [64], "name": "b_cvae", "condition": 10}, seed=0)
+    first = model.decoder.get_layer("hidden_0")
+    kernel, bias = first.get_weights()
+    kernel[2:] = np.random.default_rng(0).normal(0, 2.0, kernel[2:].shape)  # rows of the 10 condition inputs
+    first.set_weights([kernel, bias])
+    return model
+
+
+def test_conditional_explorer_class_buttons_decode_the_chosen_class(browser, cvae_digits, tmp_path):
+    """A conditional VAE's explorer: a row of buttons with the class names beside the sliders;
+    a click on another class decodes the same code under it (Keras's image of it), the button
+    shows pressed, the readout names the class; a slider move keeps the class."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    rng = np.random.default_rng(1)
+    z_ref = rng.normal(size=(200, 2)).astype("float32")
+    labels = rng.integers(0, 10, 200)
+    labels[0] = 3  # the page opens on z_ref[0], under its class
+    explorer = web.latent_explorer(cvae_digits, z_ref, labels, condition_label="digit", draw=True)
+    _open(browser, explorer.save(tmp_path / "cvae.html"))
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    assert root.get_attribute("data-error") is None
+    assert int(root.get_attribute("data-check-error")) <= 2  # its check codes carry their classes
+    buttons = root.find_elements("css selector", ".vaecore-condition button.vaecore-class")
+    assert [b.text for b in buttons] == [str(k) for k in range(10)]
+    pressed = lambda: [b.text for b in buttons if b.get_attribute("aria-pressed") == "true"]  # noqa: E731
+    readout = root.find_element("css selector", ".vaecore-readout")
+    assert pressed() == ["3"] and root.get_attribute("data-class") == "3"
+    assert readout.text.startswith("digit 3; z[0] = "), readout.text
+    three, error = _canvas_vs_keras(browser, root, cvae_digits)
+    assert error <= 2
+    z = root.get_attribute("data-z")
+    buttons[7].click()
+    _settle(browser, root)
+    seven, error = _canvas_vs_keras(browser, root, cvae_digits)
+    assert error <= 2, f"class 7: browser pixels differ from Keras by {error}/255"
+    assert np.abs(seven.astype(int) - three).max() > 10, "choosing another class did not change the image"
+    assert root.get_attribute("data-z") == z, "the class changed the code"
+    assert pressed() == ["7"] and root.get_attribute("data-class") == "7"
+    assert json.loads(root.get_attribute("data-condition")) == [float(k == 7) for k in range(10)]
+    assert readout.text.startswith("digit 7; z[0] = "), readout.text
+    # clicks on many classes within one frame: one decode, of the last one
+    got = browser.execute_script(
+        "const e = arguments[0].vaecore, before = e.updates;"
+        "for (const b of arguments[0].querySelectorAll('button.vaecore-class')) b.click();"
+        "arguments[1].click(); return {burst: e.updates - before, before: before};", root, buttons[7])  # fmt: skip
+    assert got["burst"] == 0, "a class click decoded at once instead of on the next frame"
+    _settle(browser, root)
+    assert browser.execute_script("return arguments[0].vaecore.updates", root) == got["before"] + 1
+    assert pressed() == ["7"] and _canvas_vs_keras(browser, root, cvae_digits)[0].tolist() == seven.tolist()
+    # a slider move keeps the class
+    _move_slider(browser, root, index=0, presses=10)
+    moved, error = _canvas_vs_keras(browser, root, cvae_digits)
+    assert error <= 2 and np.abs(moved.astype(int) - seven).max() > 0
+    assert readout.text.startswith("digit 7; ") and pressed() == ["7"]
+    # the drawing pad's encoder runs under the chosen class too
+    pad = root.find_element("css selector", "canvas.vaecore-pad")
+    ActionChains(browser).move_to_element_with_offset(pad, -30, -60).click_and_hold().move_by_offset(
+        10, 60
+    ).release().perform()
+    drawn = _wait(browser, "return document.querySelector('.vaecore-explorer').getAttribute('data-drawn-z')")
+    pad_input = np.asarray(browser.execute_script("return arguments[0].vaecore.padInput", root), np.float32)
+    keras_z = np.asarray(cvae_digits.encode(pad_input.reshape(1, 28, 28, 1), np.asarray([7]))[0])[0]
+    np.testing.assert_allclose(json.loads(drawn), keras_z, atol=0.02)
+    assert _remote_requests(browser) == [] and _console_errors(browser) == []
+
+
+def test_conditional_explorer_attribute_checkboxes(browser, tmp_path):
+    """Binary attributes: one checkbox per attribute, named; ticking one decodes under it."""
+    from vaecore.conditional import build_cvae
+
+    model = build_cvae({"input": (16, 16, 3), "latent": 4, "encode": [(6, 3, 2)], "name": "b_cvae_attr",
+                        "condition": {"binary": ["Smiling", "Eyeglasses", "Male"]}}, seed=2)  # fmt: skip
+    project = model.decoder.get_layer("project")  # [z, condition] -> the first feature map
+    kernel, bias = project.get_weights()
+    kernel[-3:] = np.random.default_rng(2).normal(0, 3.0, kernel[-3:].shape)  # the 3 attribute inputs
+    project.set_weights([kernel, bias])
+    explorer = web.latent_explorer(model, condition=["Eyeglasses"])
+    _open(browser, explorer.save(tmp_path / "cvae_attr.html"))
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    assert int(root.get_attribute("data-check-error")) <= 2
+    labels = root.find_elements("css selector", ".vaecore-condition label.vaecore-attr")
+    assert [label.text for label in labels] == ["Smiling", "Eyeglasses", "Male"]
+    boxes = root.find_elements("css selector", ".vaecore-condition input[type=checkbox]")
+    assert [b.is_selected() for b in boxes] == [False, True, False]
+    readout = root.find_element("css selector", ".vaecore-readout")
+    assert readout.text.startswith("attributes: Eyeglasses; z[0] = ")
+    before, error = _canvas_vs_keras(browser, root, model)
+    assert error <= 2
+    labels[2].click()  # the label's text ticks its box
+    _settle(browser, root)
+    after, error = _canvas_vs_keras(browser, root, model)
+    assert error <= 2 and np.abs(after.astype(int) - before).max() > 10
+    assert [b.is_selected() for b in boxes] == [False, True, True]
+    assert json.loads(root.get_attribute("data-condition")) == [0, 1, 1]
+    assert readout.text.startswith("attributes: Eyeglasses, Male; ")
+    assert _console_errors(browser) == []
+
+
+def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, cvae_digits, tmp_path):
     """On a page with the book theme's dark colours every explorer text has contrast >= 4.5."""
     rng = np.random.default_rng(2)
     _, latent = _explained(dense_model, rng)
@@ -450,6 +563,7 @@ def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, tmp_pat
                                              precision="float16") for b in (1, 2)},
         label="beta", hint="Pick a face, then slide Smiling.",
     )  # fmt: skip
+    conditional = web.latent_explorer(cvae_digits, condition=4, condition_label="digit")  # class buttons
     theme = (
         "<style>html[data-theme=dark] { --pst-color-text-base: #ced6dd; --pst-color-text-muted: #9ca4af;"
         " --pst-color-background: #121212; --pst-color-surface: #29313d; --pst-color-border: #48566b;"
@@ -459,15 +573,16 @@ def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, tmp_pat
     page = tmp_path / "dark.html"
     page.write_text(
         f'<!doctype html><html data-theme="dark"><head><meta charset="utf-8">{theme}</head>'
-        f"<body>{latent.html()}\n{menu.html()}</body></html>",
+        f"<body>{latent.html()}\n{menu.html()}\n{conditional.html()}</body></html>",
         encoding="utf-8",
     )
     _open(browser, page)
-    _wait(browser, "return document.querySelectorAll('.vaecore-explorer[data-ready], .vaecore-choice[data-ready]').length >= 3")
+    _wait(browser, "return document.querySelectorAll('.vaecore-explorer[data-ready], .vaecore-choice[data-ready]').length >= 4")
     labels = browser.execute_script(CONTRAST)
     assert len(labels) >= 10
     poor = [label for label in labels if label["ratio"] < 4.5]
     assert poor == [], f"text below 4.5:1 contrast in dark mode: {poor[:5]}"
+    assert {"digit 4", "Digit"} <= {label["text"][:7] for label in labels}, "the class selector's text was not checked"
     # the menu names each model once ("beta: 1"), and no explorer repeats it in a title
     choice = browser.find_element("css selector", ".vaecore-choice")
     options = [o.text for o in choice.find_elements("css selector", "select.vaecore-model-select option")]

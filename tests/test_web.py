@@ -601,3 +601,105 @@ def test_the_condition_changes_the_decoded_image(cvae, tmp_path):
         np.testing.assert_allclose(
             got[backend]["plain"]["outputs"][0], web.run_network(plain, [0.5, -0.5]).ravel(), atol=1e-5
         )
+
+
+def _digits_cvae():
+    from vaecore.conditional import build_cvae
+
+    return build_cvae({"input": (28, 28, 1), "latent": 2, "hidden": [16], "name": "web_cvae_digits",
+                       "condition": 10}, seed=3)  # fmt: skip
+
+
+def test_conditional_explorer_html_holds_the_class_selector(tmp_path):
+    """The page explorer of a conditional VAE: the spec in its HTML names the classes the selector
+    shows, starts at the first reference code's class, and its check codes carry their conditions."""
+    model = _digits_cvae()
+    rng = np.random.default_rng(14)
+    z_ref = rng.normal(size=(60, 2)).astype("float32")
+    labels = rng.integers(0, 10, 60)
+    labels[0] = 6
+    ex = web.latent_explorer(model, z_ref, labels, condition_label="digit", draw=True)
+    html_text = ex.html()
+    payload = json.loads(re.search(r'vaecoreWeb\.mount\("[^"]+", (\{.*\})\);</script>$', html_text, re.S).group(1))
+    cond = payload["condition"]
+    assert cond == {"kind": "classes", "size": 10, "names": [str(k) for k in range(10)], "label": "digit",
+                    "start": [float(k == 6) for k in range(10)]}  # fmt: skip
+    assert "vaecore-class" in html_text and "setCondition" in html_text  # the runtime that draws the buttons
+    assert payload["decoder"]["condition_shape"] == [10] and payload["encoder"]["condition_shape"] == [10]
+    check = payload["check"]
+    assert len(check["conditions"]) == len(check["codes"]) == 3
+    assert [int(np.argmax(row)) for row in check["conditions"]] == [6, 7, 8]
+    assert ex.check_error <= 2  # the NumPy runtime under each check code's condition, against Keras
+    # named classes (the arch dict's names), started by name; start_image encoded under it
+    from vaecore.conditional import build_cvae
+
+    named = build_cvae({"input": (8, 8, 1), "latent": 2, "hidden": [8], "name": "web_cvae_named",
+                        "condition": {"classes": ["cat", "dog", "bird"]}}, seed=0)  # fmt: skip
+    image = rng.random((8, 8, 1)).astype("float32")
+    ex = web.latent_explorer(named, condition="bird", start_image=image)
+    assert ex.spec["condition"]["names"] == ["cat", "dog", "bird"] and ex.spec["condition"]["start"] == [0, 0, 1]
+    np.testing.assert_allclose(ex.spec["base"], np.asarray(named.encode(image[None], [2])[0])[0], atol=1e-4)
+    # binary attributes: named by condition_names, started from the names that are on
+    attrs = build_cvae({"input": (8, 8, 1), "latent": 2, "hidden": [8], "name": "web_cvae_attrs",
+                        "condition": {"binary": 3}}, seed=0)  # fmt: skip
+    ex = web.latent_explorer(attrs, condition={"Male": True}, condition_names=["Smiling", "Eyeglasses", "Male"])
+    assert ex.spec["condition"]["kind"] == "binary" and ex.spec["condition"]["start"] == [0, 0, 1]
+    assert ex.spec["condition"]["label"] == "attributes" and ex.check_error <= 2
+    assert web.latent_explorer(attrs).spec["condition"]["names"] == ["attribute 1", "attribute 2", "attribute 3"]
+    assert "condition" in web.latent_explorer(build_vae(ARCHS["dense"], seed=1)).spec  # (None: no selector)
+
+
+def test_conditional_explorer_arguments_are_checked():
+    cvae, model = _digits_cvae(), build_vae(ARCHS["dense"], seed=1)
+    with pytest.raises(ValueError, match="condition_names has 3 names but the model's condition has 10 classes"):
+        web.latent_explorer(cvae, condition_names=["a", "b", "c"])
+    with pytest.raises(ValueError, match="distinct non-empty strings"):
+        web.latent_explorer(cvae, condition_names=["a"] * 10)
+    with pytest.raises(ValueError, match="condition_names must be a list of 10 names"):
+        web.latent_explorer(cvae, condition_names="0123456789")
+    with pytest.raises(ValueError, match=r"condition=10: a class is an index 0\.\.9"):
+        web.latent_explorer(cvae, condition=10)
+    with pytest.raises(ValueError, match="condition='ten' is not one of the classes"):
+        web.latent_explorer(cvae, condition="ten")
+    with pytest.raises(ValueError, match="a one-hot row of the model's 10 classes"):
+        web.latent_explorer(cvae, condition=[0.5, 0.5] + [0] * 8)
+    with pytest.raises(ValueError, match="condition_label must be a non-empty string"):
+        web.latent_explorer(cvae, condition_label="")
+    with pytest.raises(ValueError, match=r"condition, condition_names: this model has no condition"):
+        web.latent_explorer(model, condition=1, condition_names=["a"])
+    from vaecore.conditional import build_cvae
+
+    attrs = build_cvae({"input": (8, 8, 1), "latent": 2, "hidden": [8], "name": "web_cvae_attrs2",
+                        "condition": {"binary": ["Smiling", "Male"]}}, seed=0)  # fmt: skip
+    with pytest.raises(ValueError, match=r"unknown attributes \['Bald'\]"):
+        web.latent_explorer(attrs, condition=["Bald"])
+    with pytest.raises(ValueError, match=r"2 values in \[0, 1\]"):
+        web.latent_explorer(attrs, condition=[1, 0, 1])
+
+
+def test_kernel_explorer_has_the_selector_and_its_twin_copies_it():
+    from vaecore import widgets
+    from vaecore.conditional import build_cvae
+
+    cvae = _digits_cvae()
+    widget = widgets.latent_explorer(cvae, condition=2, condition_label="digit")
+    assert list(widget.selector.options) == [(str(k), k) for k in range(10)] and widget.selector.value == 2
+    two = widget.decoded.copy()
+    widget.selector.value = 5  # a click on "5"
+    np.testing.assert_allclose(widget.decoded, decode_latents(cvae, widget.z[None], condition=[5])[0], atol=1e-6)
+    assert np.abs(widget.decoded - two).max() > 0 and widget.readout.value.startswith("<code>digit 5; z[0] = ")
+    twin = web.from_widget(widget)
+    assert twin.spec["condition"]["start"] == [float(k == 5) for k in range(10)]
+    assert twin.spec["condition"]["label"] == "digit"
+    attrs = build_cvae({"input": (8, 8, 1), "latent": 2, "hidden": [8], "name": "web_cvae_attrs3",
+                        "condition": {"binary": ["Smiling", "Male"]}}, seed=0)  # fmt: skip
+    boxes = widgets.latent_explorer(attrs, condition=["Male"])
+    assert [b.description for b in boxes.selector] == ["Smiling", "Male"] and boxes.condition.tolist() == [0, 1]
+    boxes.selector[0].value = True
+    assert boxes.condition.tolist() == [1, 1] and "attributes: Smiling, Male;" in boxes.readout.value
+    boxes.set_condition({"Male": False})
+    assert boxes.condition.tolist() == [1, 0]
+    with pytest.raises(ValueError, match="condition_names has 1 names"):
+        widgets.latent_explorer(attrs, condition_names=["x"])
+    with pytest.raises(ValueError, match="no condition"):
+        widgets.latent_explorer(build_vae(ARCHS["dense"], seed=1), condition=1)

@@ -7,6 +7,11 @@ Moving a slider decodes again and moves the marker; the scatter itself is drawn
 once and only the marker is re-drawn on top of it (blitting), so it stays quick
 with tens of thousands of points.
 
+A conditional VAE (:mod:`vaecore.conditional`) gets a selector above the sliders, as the
+in-page explorer does: toggle buttons with the class names (a dropdown for more than 16
+classes) or one checkbox per binary attribute; a change decodes the same code again under
+the new condition.
+
 It needs a running kernel to react (the model decodes in Python), but everything is
 plain ipywidgets plus PNG images, so no extra notebook extension (such as ``ipympl``)
 is required. For the rendered book, :func:`vaecore.explorers.twin.from_widget` makes
@@ -23,7 +28,13 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from vaecore.explorers.common import base_code, check_dims, pick_dims, reference_codes
+from vaecore.explorers.common import (
+    base_code,
+    check_dims,
+    condition_choice,
+    pick_dims,
+    reference_codes,
+)
 from vaecore.images import png_bytes
 from vaecore.plots.scatter import latent_scatter_2d, latent_scatter_3d
 from vaecore.toolbox import decode_latents, input_shape
@@ -40,7 +51,9 @@ class LatentExplorer(widgets.HBox):
     ``image`` (the decoded image, an ``ipywidgets.Image``), ``scatter`` (the
     scatter plot as an ``ipywidgets.Image``, or ``None``), ``decoded`` (the last
     decoded image as an array), ``z`` (the current latent vector) and
-    ``marker_position`` (where the marker is drawn).
+    ``marker_position`` (where the marker is drawn); a conditional VAE's ``selector``
+    (``ToggleButtons`` / ``Dropdown`` of the classes, or a list of ``Checkbox``),
+    ``condition`` (the current condition row) and ``condition_spec`` (kind, names, label).
     """
 
     def __init__(
@@ -57,8 +70,12 @@ class LatentExplorer(widgets.HBox):
         max_sliders: int = 10,
         image_width: int = 224,
         continuous_update: bool = True,
+        condition: Any = None,
+        condition_names: Sequence[str] | None = None,
+        condition_label: str | None = None,
     ) -> None:
         self.model = model
+        self.condition_spec = condition_choice(model, condition, condition_names, condition_label)
         self.latent_dim = int(model.latent_dim)
         self.z_ref = reference_codes(z_ref, self.latent_dim)
         if not slider_range > 0:
@@ -82,9 +99,15 @@ class LatentExplorer(widgets.HBox):
         if self.view is not None:
             self._init_scatter(labels, class_names)
 
+        self.selector = self._make_selector()
+        chooser = [] if self.selector is None else [
+            widgets.HTML(f"<b>{self.condition_spec['label'].capitalize()}</b>"),
+            widgets.HBox(self.selector, layout=widgets.Layout(flex_flow="row wrap"))
+            if isinstance(self.selector, list) else self.selector,
+        ]  # fmt: skip
         self.decoded: np.ndarray = np.zeros(input_shape(model), np.float32)
         children = [
-            widgets.VBox([widgets.HTML("<b>Latent values</b>"), *self.sliders, reset]),
+            widgets.VBox([*chooser, widgets.HTML("<b>Latent values</b>"), *self.sliders, reset]),
             widgets.VBox([widgets.HTML("<b>Decoded image</b>"), self.image, self.readout]),
         ]
         if self.scatter is not None:
@@ -92,7 +115,67 @@ class LatentExplorer(widgets.HBox):
         super().__init__(children, layout=widgets.Layout(align_items="flex-start"))
         for slider in self.sliders:
             slider.observe(self._on_slider, names="value")
+        choosers = self.selector if isinstance(self.selector, list) else [self.selector]
+        for widget in choosers if self.selector is not None else []:
+            widget.observe(self._on_slider, names="value")
         self._refresh()
+
+    def _make_selector(self):
+        """A conditional VAE's selector: class buttons (a dropdown for many), or attribute checkboxes."""
+        c = self.condition_spec
+        if c is None:
+            return None
+        if c["kind"] == "classes":
+            options = [(name, k) for k, name in enumerate(c["names"])]
+            start = int(np.argmax(c["start"]))
+            if len(options) <= 16:
+                return widgets.ToggleButtons(
+                    options=options, value=start, tooltips=[f"{c['label']} {n}" for n in c["names"]],
+                    style={"button_width": "auto"},
+                )  # fmt: skip
+            return widgets.Dropdown(options=options, value=start, description=c["label"])
+        return [
+            widgets.Checkbox(value=bool(v > 0.5), description=name, indent=False, layout=widgets.Layout(width="auto"))
+            for name, v in zip(c["names"], c["start"], strict=True)
+        ]
+
+    @property
+    def condition(self) -> np.ndarray | None:
+        """The condition the selector sets (a one-hot row or 0/1 attributes), or None (no condition)."""
+        c = self.condition_spec
+        if c is None:
+            return None
+        if c["kind"] == "classes":
+            return np.eye(c["size"], dtype=np.float32)[int(self.selector.value)]
+        return np.asarray([float(b.value) for b in self.selector], np.float32)
+
+    def set_condition(self, condition: Any) -> None:
+        """Set the selector (for classes an index, a name or a one-hot row; for attributes K
+        values, the names that are on, or ``{name: on}``, which leaves the others as they are)
+        and decode once."""
+        c = self.condition_spec
+        if c is None:
+            raise ValueError("this model has no condition (it is not a conditional VAE)")
+        if c["kind"] == "binary" and isinstance(condition, Mapping):
+            condition = {**{n: bool(v > 0.5) for n, v in zip(c["names"], self.condition, strict=True)}, **condition}
+        row = condition_choice(self.model, condition, c["names"], c["label"])["start"]
+        self._batch_update = True
+        try:
+            if c["kind"] == "classes":
+                self.selector.value = int(np.argmax(row))
+            else:
+                for box, v in zip(self.selector, row, strict=True):
+                    box.value = bool(v > 0.5)
+        finally:
+            self._batch_update = False
+        self._refresh()
+
+    def _describe_condition(self) -> str:
+        c, row = self.condition_spec, self.condition
+        if c["kind"] == "classes":
+            return f"{c['label']} {c['names'][int(np.argmax(row))]}"
+        on = [n for n, v in zip(c["names"], row, strict=True) if v > 0.5]
+        return f"{c['label']}: {', '.join(on) if on else 'none'}"
 
     # ------------------------------------------------------------- set-up
     def _pick_view(self, view: View | None) -> View | None:
@@ -219,10 +302,13 @@ class LatentExplorer(widgets.HBox):
     def _refresh(self) -> None:
         """Decode the current point and move the marker."""
         z = self.z
-        self.decoded = decode_latents(self.model, z[None])[0]
+        row = self.condition
+        self.decoded = decode_latents(self.model, z[None], condition=None if row is None else row[None])[0]
         self.image.value = png_bytes(self.decoded, self.image_width)
         # the values the sliders set (not z[0..7], which the sliders may not move)
         shown = ", ".join(f"z[{d}] = {z[d]:.2f}" for d in self.dims)
+        if row is not None:
+            shown = f"{self._describe_condition()}; {shown}"
         self.readout.value = f"<code>{shown}</code>"
         if self.scatter is not None:
             self._move_marker(z)
@@ -253,6 +339,9 @@ def latent_explorer(
     max_sliders: int = 10,
     image_width: int = 224,
     continuous_update: bool = True,
+    condition: Any = None,
+    condition_names: Sequence[str] | None = None,
+    condition_label: str | None = None,
 ) -> LatentExplorer:
     """Sliders for the latent code, the decoded image, and where the code sits.
 
@@ -272,6 +361,10 @@ def latent_explorer(
         step: slider step.
         image_width: approximate display width of the decoded image in pixels.
         continuous_update: decode while dragging (``False``: on release).
+        condition, condition_names, condition_label: a conditional VAE's selector (where
+            it starts, the class or attribute names it shows, what it is called), as in
+            :func:`vaecore.explorers.page.latent_explorer`; a model without a condition
+            refuses them.
 
     Returns:
         The :class:`LatentExplorer` widget (an ``HBox``); display it as the cell's
@@ -291,4 +384,7 @@ def latent_explorer(
         max_sliders=max_sliders,
         image_width=image_width,
         continuous_update=continuous_update,
+        condition=condition,
+        condition_names=condition_names,
+        condition_label=condition_label,
     )

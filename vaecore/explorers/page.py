@@ -34,6 +34,13 @@ once per animation frame while a slider is dragged.
 With ``draw=True`` (dense 28 x 28 models, e.g. MNIST) the page also gets a drawing
 pad: the encoder runs in the page and the marker shows where the drawing lands.
 
+A conditional VAE (:mod:`vaecore.conditional`) gets a selector beside the sliders: a
+row of buttons with the class names (a menu for more than 16 classes), or one checkbox
+per binary attribute. Choosing another class or ticking an attribute decodes the same
+code again under that condition (at most once per animation frame, as the sliders), and
+the readout starts with it ("class 3; z[0] = ..."). ``condition=`` sets where it starts,
+``condition_names=`` / ``condition_label=`` what it says.
+
 :func:`model_choice` puts several explorers behind one menu; the attribute explorer
 is in :mod:`vaecore.explorers.page_attribute`, and :func:`vaecore.explorers.twin.from_widget`
 turns a kernel explorer into its in-page twin.
@@ -55,7 +62,7 @@ import numpy as np
 
 from vaecore._shared import class_names_list, to_numpy
 from vaecore.explorers import common
-from vaecore.explorers.common import check_dims, pick_dims, reference_codes
+from vaecore.explorers.common import check_dims, condition_choice, pick_dims, reference_codes
 from vaecore.export import decoder_spec, encoder_spec, run_network
 from vaecore.images import to_uint8
 
@@ -261,6 +268,9 @@ def latent_explorer(
     hint: str | None = None,
     dim_labels: Mapping[int, str] | None = None,
     kl: Any = None,
+    condition: Any = None,
+    condition_names: Sequence[str] | None = None,
+    condition_label: str | None = None,
 ) -> WebExplorer:
     """The in-page latent explorer: the same arguments as :func:`vaecore.widgets.latent_explorer`.
 
@@ -300,6 +310,20 @@ def latent_explorer(
             (:func:`vaecore.diagnostics.kl_per_dimension`), shown beside each slider.
             Not computed here: ``z_ref`` holds only the posterior means, the KL needs
             their variances too.
+        condition: a conditional VAE's condition the page starts at (it has a selector
+            for it beside the sliders): for classes an index, a class name or a one-hot
+            row (default: the class of ``labels[0]`` when the page opens on ``z_ref[0]``,
+            else class 0); for binary attributes K values in [0, 1], the names that are
+            on, or ``{name: on}`` (default: all off). ``start_image`` is encoded under it.
+        condition_names: the K class or attribute names the selector shows (default: the
+            arch dict's names, else ``"0"`` .. ``"K-1"`` for classes, e.g. MNIST's digits).
+        condition_label: what the selector is called (default ``"class"`` or
+            ``"attributes"``; e.g. ``"digit"``).
+
+    Raises:
+        ValueError: besides bad dims, codes or ranges, a ``condition``, ``condition_names``
+            or ``condition_label`` for a model without a condition, names that are not
+            one per class (or attribute), or a start condition the model cannot take.
 
     A click on the map moves the two map dims there, clamped to their sliders' ranges
     (``slider_range``, widened where ``base`` or ``start`` lie further out), so the
@@ -322,6 +346,12 @@ def latent_explorer(
     z_ref = reference_codes(z_ref, latent)
     if not slider_range > 0:
         raise ValueError(f"slider_range must be positive, got {slider_range}")
+    first_label = None  # the page opens on z_ref[0]: under its class, when labels say it
+    if labels is not None and z_ref is not None and base is None and start_image is None:
+        first = np.asarray(labels).reshape(-1)[:1]
+        first_label = int(first[0]) if first.size and np.issubdtype(first.dtype, np.integer) else None
+    choice = condition_choice(model, condition, condition_names, condition_label, first_label)
+    start_row = None if choice is None else np.asarray(choice["start"], np.float32)
     if base is None and start_image is not None:
         from vaecore.toolbox import encode_images  # the toolbox imports TensorFlow for tf.data
 
@@ -329,7 +359,8 @@ def latent_explorer(
         shape = tuple(int(d) for d in model.arch_def["input"])
         if image.shape != shape and image.shape != (1, *shape):
             raise ValueError(f"start_image must be one {shape} image of this model, got shape {image.shape}")
-        base = np.round(encode_images(model, image.reshape(1, *shape))[0], 4)
+        rows = None if start_row is None else start_row[None]  # (a 1-D row would read as K labels)
+        base = np.round(encode_images(model, image.reshape(1, *shape), condition=rows)[0], 4)
     elif base is not None and start_image is not None:
         raise ValueError("give base (a code) or start_image (an image to encode), not both")
     elif base is None and z_ref is not None:
@@ -370,6 +401,7 @@ def latent_explorer(
         "hint": _hint(hint),
         "dim_labels": labels_text,
         "kl": kl_dims,
+        "condition": choice,
     }
     if view is not None:
         mdims = dims[: 3 if view == "3d" else 2]
@@ -397,7 +429,16 @@ def latent_explorer(
             spec["map"]["names"] = class_names_list(lab, class_names)
 
     codes = np.concatenate([base_code[None], rng.standard_normal((check_codes - 1, latent))])
-    spec["check"], check_error = _self_check(model, spec["decoder"], codes)
+    rows = None
+    if choice is not None:  # the start condition, then others: the next classes, random attributes
+        rows = np.zeros((len(codes), choice["size"]), np.float32)
+        rows[0] = start_row
+        for i in range(1, len(codes)):
+            if choice["kind"] == "classes":
+                rows[i, (int(np.argmax(start_row)) + i) % choice["size"]] = 1.0
+            else:
+                rows[i] = rng.integers(0, 2, choice["size"])
+    spec["check"], check_error = _self_check(model, spec["decoder"], codes, rows)
     return WebExplorer(spec, check_error)
 
 
@@ -436,19 +477,27 @@ def _hint(hint: Any) -> str | None:
     return hint.strip() or None
 
 
-def _self_check(model: Any, decoder: Mapping[str, Any], codes: np.ndarray) -> tuple[dict, int]:
-    """The check codes with Keras's 8-bit decodings, and the NumPy runtime's worst pixel (/255)."""
+def _self_check(
+    model: Any, decoder: Mapping[str, Any], codes: np.ndarray, conditions: np.ndarray | None = None
+) -> tuple[dict, int]:
+    """The check codes with Keras's 8-bit decodings, and the NumPy runtime's worst pixel (/255).
+
+    ``conditions``: a conditional VAE's condition row for each code (stored with them).
+    """
     from vaecore.toolbox import decode_latents  # the toolbox imports TensorFlow for tf.data
 
     codes = np.round(codes, 4).astype(np.float32)  # what the page's JSON holds
-    keras_images = decode_latents(model, codes)
+    keras_images = decode_latents(model, codes, condition=conditions)
     keras_u8 = to_uint8(keras_images)  # rounded half up, as the page's Math.round
+    rows = [None] * len(codes) if conditions is None else list(conditions)
     mine = np.stack(
-        [1 / (1 + np.exp(-run_network(decoder, z))) for z in codes]
+        [1 / (1 + np.exp(-run_network(decoder, z, condition=y))) for z, y in zip(codes, rows, strict=True)]
     ).reshape(keras_images.shape)
     mine_u8 = to_uint8(mine).astype(np.int16)
     check = {
         "codes": codes.tolist(),
         "images": [base64.b64encode(im.tobytes()).decode("ascii") for im in keras_u8],
     }
+    if conditions is not None:
+        check["conditions"] = np.asarray(conditions, np.float32).tolist()
     return check, int(np.abs(mine_u8 - keras_u8).max())

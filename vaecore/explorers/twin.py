@@ -112,5 +112,9 @@ def from_widget(
     }
     if explorer.z_ref is None:
         options["view"] = None
+    if explorer.condition_spec is not None:  # a conditional VAE: the selector where the widget has it
+        options["condition"] = explorer.condition
+        options["condition_names"] = explorer.condition_spec["names"]
+        options["condition_label"] = explorer.condition_spec["label"]
     options.update(kwargs)
     return latent_explorer(explorer.model, labels=labels, class_names=class_names, **options)
