@@ -552,6 +552,35 @@ def test_conditional_explorer_attribute_checkboxes(browser, tmp_path):
     assert _console_errors(browser) == []
 
 
+def test_conditional_explorer_menu_for_many_classes(browser, tmp_path):
+    """More than 16 classes: a menu of the class names instead of a row of buttons."""
+    from selenium.webdriver.support.ui import Select
+
+    from vaecore.conditional import build_cvae
+
+    names = [f"class {k}" for k in range(20)]
+    model = build_cvae({"input": (8, 8, 1), "latent": 2, "hidden": [16], "name": "b_cvae_many",
+                        "condition": {"classes": names}}, seed=4)  # fmt: skip
+    first = model.decoder.get_layer("hidden_0")
+    kernel, bias = first.get_weights()
+    kernel[2:] = np.random.default_rng(4).normal(0, 2.0, kernel[2:].shape)
+    first.set_weights([kernel, bias])
+    _open(browser, web.latent_explorer(model, condition="class 5").save(tmp_path / "many.html"))
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    assert root.find_elements("css selector", "button.vaecore-class") == []
+    menu = Select(root.find_element("css selector", ".vaecore-condition select.vaecore-class-select"))
+    assert [o.text for o in menu.options] == names and menu.first_selected_option.text == "class 5"
+    before, error = _canvas_vs_keras(browser, root, model)
+    assert error <= 2 and root.get_attribute("data-class") == "class 5"
+    menu.select_by_visible_text("class 17")
+    _settle(browser, root)
+    after, error = _canvas_vs_keras(browser, root, model)
+    assert error <= 2 and np.abs(after.astype(int) - before).max() > 0
+    assert root.get_attribute("data-class") == "class 17"
+    assert root.find_element("css selector", ".vaecore-readout").text.startswith("class 17; z[0] = ")
+
+
 def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, cvae_digits, tmp_path):
     """On a page with the book theme's dark colours every explorer text has contrast >= 4.5."""
     rng = np.random.default_rng(2)

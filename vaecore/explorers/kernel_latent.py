@@ -172,8 +172,9 @@ class LatentExplorer(widgets.HBox):
 
     def _describe_condition(self) -> str:
         c, row = self.condition_spec, self.condition
-        if c["kind"] == "classes":
-            return f"{c['label']} {c['names'][int(np.argmax(row))]}"
+        if c["kind"] == "classes":  # "digit 7" ("class 17" for a name that says it)
+            name = c["names"][int(np.argmax(row))]
+            return name if name.startswith(c["label"] + " ") else f"{c['label']} {name}"
         on = [n for n, v in zip(c["names"], row, strict=True) if v > 0.5]
         return f"{c['label']}: {', '.join(on) if on else 'none'}"
 

@@ -680,7 +680,10 @@
   Explorer.prototype.describeCondition = function () {
     var c = this.spec.condition, self = this;
     if (!c) return "";
-    if (c.kind === "classes") return c.label + " " + c.names[this.classIndex()];
+    if (c.kind === "classes") { // "digit 7" ("class 17", not "class class 17", for a name that says it)
+      var name = c.names[this.classIndex()];
+      return name.indexOf(c.label + " ") === 0 ? name : c.label + " " + name;
+    }
     var on = c.names.filter(function (name, j) { return self.condition[j] > 0.5; });
     return c.label + ": " + (on.length ? on.join(", ") : "none");
   };
