@@ -612,6 +612,9 @@ def test_explorer_follows_a_dark_theme(browser, dense_model, conv_model, cvae_di
     poor = [label for label in labels if label["ratio"] < 4.5]
     assert poor == [], f"text below 4.5:1 contrast in dark mode: {poor[:5]}"
     assert {"digit 4", "Digit"} <= {label["text"][:7] for label in labels}, "the class selector's text was not checked"
+    browser.execute_script("document.documentElement.removeAttribute('data-theme')")  # and in light mode
+    poor = [label for label in browser.execute_script(CONTRAST) if label["ratio"] < 4.5]
+    assert poor == [], f"text below 4.5:1 contrast in light mode: {poor[:5]}"
     # the menu names each model once ("beta: 1"), and no explorer repeats it in a title
     choice = browser.find_element("css selector", ".vaecore-choice")
     options = [o.text for o in choice.find_elements("css selector", "select.vaecore-model-select option")]
