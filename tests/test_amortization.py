@@ -52,3 +52,16 @@ def test_zero_steps_give_a_zero_gap_and_bad_arguments_are_refused():
     np.testing.assert_allclose(out["elbo_optimized"], out["elbo_encoder"])  # the same noise for both
     with pytest.raises(ValueError, match="num_samples"):
         amortization.optimize_posteriors(model, x, num_samples=0)
+
+
+def test_the_bound_with_the_encoders_gaussians_is_the_models_own_estimate():
+    model, x = vaecore.build_vae(ARCH, likelihood="bernoulli", seed=4), _images(10, seed=5)
+    mean, log_var = (np.asarray(t) for t in model.encode(x))
+    ours = amortization.log_likelihood_bound(model, x, mean, log_var, num_samples=30, batch_size=4, seed=3)
+    theirs = np.asarray(model.importance_weighted_log_likelihood(x, num_samples=30, batch_size=4, seed=3))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+    # the prior as the proposal: a valid (looser) bound, one finite value per image
+    wide = amortization.log_likelihood_bound(model, x, np.zeros_like(mean), np.zeros_like(log_var), 30)
+    assert wide.shape == (10,) and np.all(np.isfinite(wide))
+    with pytest.raises(ValueError, match="one z_mean"):
+        amortization.log_likelihood_bound(model, x, mean[:3], log_var[:3])

@@ -118,3 +118,39 @@ def test_train_takes_a_schedule_and_fingerprints_it(tmp_path, images):
             model(), images, 3, tmp_path, batch_size=8, verbose=0,
             kl_schedule={"kind": "warmup", "steps": 16},
         )  # fmt: skip
+
+
+def test_hold_then_decay_values():
+    """Known answers: 400 epochs hold 1e-3 to epoch 199, then 1e-3 * 0.1 ** ((e - 200) / 199)."""
+    from vaecore.schedules import HoldThenDecay, hold_then_decay
+
+    rates = [hold_then_decay(e, 400) for e in range(400)]
+    assert rates[0] == rates[199] == 1e-3
+    assert rates[200] == pytest.approx(1e-3)
+    assert rates[299] == pytest.approx(1e-3 * 0.1 ** (99 / 199), rel=1e-12)
+    assert rates[399] == pytest.approx(1e-4, rel=1e-12)
+    assert hold_then_decay(500, 400) == pytest.approx(1e-4)
+    assert all(a >= b for a, b in zip(rates, rates[1:], strict=False))
+    # 4 epochs: 2 at base, then base and final
+    assert [hold_then_decay(e, 4, base=1.0, final=0.01) for e in range(4)] == pytest.approx(
+        [1.0, 1.0, 1.0, 0.01]
+    )
+    assert hold_then_decay(0, 1) == 1e-3 and hold_then_decay(3, 10, hold=0.0) == pytest.approx(
+        1e-3 * 0.1 ** (3 / 9)
+    )
+    with pytest.raises(ValueError, match="epochs"):
+        hold_then_decay(0, 0)
+    with pytest.raises(ValueError, match="hold"):
+        HoldThenDecay(10, hold=1.5)
+
+
+def test_hold_then_decay_sets_the_optimizer_rate(images):
+    from vaecore.schedules import HoldThenDecay
+
+    model = build_vae(DENSE, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    history = model.fit(
+        images, epochs=4, batch_size=16, verbose=0,
+        callbacks=[HoldThenDecay(4, base=1e-2, final=1e-4)],
+    ).history  # fmt: skip
+    assert history["learning_rate"] == pytest.approx([1e-2, 1e-2, 1e-2, 1e-4], rel=1e-6)

@@ -26,6 +26,12 @@ weight is logged as ``kl_weight`` (``history.csv`` has it per epoch).
 :func:`from_spec` builds a schedule from a dict such as ``{"kind": "cyclical",
 "cycle_steps": 2000}`` (what ``vaecore train --kl-schedule`` and
 ``vaecore.train(..., kl_schedule=...)`` take).
+
+One learning-rate schedule lives here too, the one the book's MNIST benchmark uses:
+:func:`hold_then_decay` (a constant rate for the first half of training, then a
+geometric decay to a final rate at the last epoch) and :class:`HoldThenDecay`, the
+Keras callback that applies it once per epoch. It is not part of a run's fingerprint
+(callbacks are not), so a run folder must be resumed with the same schedule.
 """
 
 from __future__ import annotations
@@ -222,3 +228,59 @@ def from_spec(spec: KLSchedule | Mapping[str, Any] | None) -> KLSchedule | None:
         return classes[kind](**options)
     except TypeError as err:
         raise ValueError(f"KL schedule {kind!r}: {err}") from None
+
+
+# ---------------------------------------------------------------- learning rate
+def hold_then_decay(
+    epoch: int, epochs: int, base: float = 1e-3, final: float = 1e-4, hold: float = 0.5
+) -> float:
+    """The learning rate of epoch ``epoch`` (from 0) of ``epochs``: constant, then geometric decay.
+
+    ``base`` for the epochs before ``hold * epochs``; from there the rate falls
+    geometrically (a constant factor per epoch) and reaches ``final`` at the last epoch,
+    ``epochs - 1``; later epochs keep ``final``. With the defaults, 400 epochs run at 1e-3
+    for epochs 0 to 199 and decay from 1e-3 at epoch 200 to 1e-4 at epoch 399. This is how
+    the book compresses the IWAE paper's schedule (Burda et al. 2015: 3,280 epochs, the
+    rate divided by 10**(1/7) after 3**i epochs, i = 0..7) into a few hundred epochs.
+    """
+    epochs = _positive_int("epochs", epochs)
+    if not 0 <= float(hold) <= 1:
+        raise ValueError(f"hold must be in [0, 1], got {hold!r}")
+    base, final = _non_negative("base", base), _non_negative("final", final)
+    if base == 0 or final == 0:
+        raise ValueError(f"base and final must be positive, got {base!r} and {final!r}")
+    start = hold * epochs
+    if epoch < start:
+        return float(base)
+    progress = (epoch - start) / max(epochs - 1 - start, 1)
+    return float(base * (final / base) ** min(progress, 1.0))
+
+
+class HoldThenDecay(keras.callbacks.LearningRateScheduler):
+    """Set the optimizer's learning rate each epoch to :func:`hold_then_decay` (logged as
+    ``learning_rate``). ``epochs`` is the run's total, as given to ``vaecore.train``, so a
+    resumed run continues the schedule at its epoch."""
+
+    def __init__(
+        self,
+        epochs: int,
+        base: float = 1e-3,
+        final: float = 1e-4,
+        hold: float = 0.5,
+        verbose: int = 0,
+    ):
+        hold_then_decay(0, epochs, base, final, hold)  # check the arguments now
+        self.epochs, self.base, self.final, self.hold = epochs, base, final, hold
+        super().__init__(self.rate, verbose=verbose)
+
+    def rate(self, epoch: int, lr: float | None = None) -> float:
+        return hold_then_decay(epoch, self.epochs, self.base, self.final, self.hold)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "kind": "hold_then_decay",
+            "epochs": self.epochs,
+            "base": self.base,
+            "final": self.final,
+            "hold": self.hold,
+        }
