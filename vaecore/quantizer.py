@@ -137,7 +137,9 @@ class VectorQuantizer(keras.layers.Layer):
                                              initializer="ones")  # fmt: skip
             self.ema_sum = self.add_weight(shape=(k, d), name="ema_sum", trainable=False,
                                            initializer="zeros")  # fmt: skip
-            self.ema_sum.assign(self.codebook)  # count 1 each: e_k = sum_k / 1 at the start
+            # count 1 each: e_k = sum_k / 1 at the start. A copy: JAX must not see one buffer
+            # in two variables (the trainer donates each variable's buffer once).
+            self.ema_sum.assign(np.array(ops.convert_to_numpy(self.codebook)))
         self.built = True
 
     # ------------------------------------------------------------- quantize

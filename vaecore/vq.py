@@ -216,6 +216,18 @@ class VQVAE(LikelihoodMixin, keras.Model):
         """The ``(K, D)`` codebook now, as NumPy."""
         return np.asarray(ops.convert_to_numpy(self.quantizer.codebook))
 
+    def count_params(self) -> int:
+        """Parameters: encoder, decoder, the codebook and a learned pixel scale.
+
+        The quantizer's training state (unused-batch counters, the restart buffer, the
+        EMA statistics) is saved with the weights but is no parameter, so it is not
+        counted (Keras' own count would add it).
+        """
+        params = [*self.encoder.weights, *self.decoder.weights, self.quantizer.codebook]
+        if self.log_scale is not None:
+            params.append(self.log_scale)
+        return int(sum(np.prod(v.shape) for v in params))
+
     def encode(self, x, training: bool = False):
         """Images -> ``z_e``, the encoder's ``(B, h, w, D)`` grid of vectors before quantization."""
         x = ops.convert_to_tensor(self._images(x), "float32")
@@ -229,7 +241,8 @@ class VQVAE(LikelihoodMixin, keras.Model):
         """The ``(N, h, w)`` int32 index grids of images: an array, or batches (a
         ``tf.data.Dataset``, ``(x, y)`` pairs allowed): the PixelCNN prior's training data."""
         if isinstance(data, np.ndarray):
-            data = (data[i : i + batch_size] for i in range(0, len(data), batch_size))
+            array = data
+            data = [array[i : i + batch_size] for i in range(0, len(array), batch_size)]
         grids = [np.asarray(ops.convert_to_numpy(self.encode_indices(self._images(b)))) for b in data]
         return np.concatenate(grids).astype(np.int32)
 
