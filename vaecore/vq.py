@@ -263,12 +263,14 @@ class VQVAE(LikelihoodMixin, keras.Model):
         """Encode, quantize, decode: the model's reconstruction of ``x``."""
         return self.decode_indices(self.encode_indices(x))
 
-    def sample(self, n: int, prior=None, seed: int | None = None, temperature: float = 1.0):
+    def sample(self, n: int, seed: int | None = None, temperature: float = 1.0, prior=None):
         """``n`` images: index grids from ``prior`` (``sample(n, seed=...)``), decoded.
 
         ``prior=None``: every cell's code uniform over the K codes (the prior the VQ-VAE
         was trained against), for comparison with a learned prior.
         ``temperature`` is passed to priors that take it (the PixelCNN's logits / T).
+        ``n`` and ``seed`` come first, as in :meth:`vaecore.VAE.sample`, so tools that
+        call ``model.sample(n, seed)`` (sample snapshots) work on a VQ-VAE too.
         """
         if prior is None:
             rng = np.random.default_rng(seed)
