@@ -21,7 +21,8 @@ Modules: :mod:`~vaecore.cli.flags` (settings and parser), :mod:`~vaecore.cli.con
 (resolving a run's config, reading its data), :mod:`~vaecore.cli.train` and
 :mod:`~vaecore.cli.use` (the commands that use a trained model), :mod:`~vaecore.cli.gmm`
 (``sample --sampler gmm``'s mixture, kept in the run folder), :mod:`~vaecore.cli.conditional`
-(a conditional VAE's labels, ``--condition-column`` and ``--condition``).
+(a conditional VAE's labels, ``--condition-column`` and ``--condition``), :mod:`~vaecore.cli.vq`
+(a VQ-VAE's training and ``train-prior``, its PixelCNN prior).
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ from vaecore.cli.flags import (
     SAMPLES_DIR,
     CliError,
     _one_line,
-    build_parser,
 )
+from vaecore.cli.flags import build_parser as _base_parser
 from vaecore.cli.train import cmd_train, versions
 from vaecore.cli.use import (
     cmd_evaluate,
@@ -77,6 +78,15 @@ __all__ = [
 EXIT_FAILURE = 1
 
 
+def build_parser():
+    """The ``vaecore`` parser: :func:`vaecore.cli.flags.build_parser` plus ``train-prior``."""
+    from vaecore.cli.vq import add_train_prior_parser
+
+    parser = _base_parser()
+    add_train_prior_parser(parser)
+    return parser
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 user error, 1 failure while running)."""
     parser = build_parser()
@@ -90,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reconstruct": cmd_reconstruct,
         "interpolate": cmd_interpolate,
         "evaluate": cmd_evaluate,
+        "train-prior": _train_prior,
     }
     debug = getattr(args, "debug", False) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
@@ -103,6 +114,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         message, code = error_line(err)
         sys.stderr.write(f"{PROG}: error: {message}\n")
         return code
+
+
+def _train_prior(args) -> int:
+    from vaecore.cli.vq import cmd_train_prior
+
+    return cmd_train_prior(args)
 
 
 def error_line(err: Exception) -> tuple[str, int]:

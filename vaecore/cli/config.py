@@ -81,6 +81,7 @@ def resolve_train_config(args: argparse.Namespace) -> tuple[dict[str, Any], dict
     from vaecore.cli.conditional import check_condition
 
     check_condition(cfg, arch)
+    _check_vq_settings(cfg, arch)
     cfg["latent"] = arch["latent"]
     cfg["image_size"], cfg["channels"] = _image_size_for(arch, cfg["image_size"], cfg["channels"])
     kl_schedule_spec(cfg)  # a schedule missing its settings is a one-line error now, not later
@@ -144,6 +145,38 @@ def _check_coupling(cfg: dict[str, Any], arch: dict[str, Any]) -> None:
         raise CliError(f"--channel-coupling: {err}") from None
 
 
+def _validate_any_arch(arch_def: Any) -> dict[str, Any]:
+    """A VQ-VAE's arch dict (one with a ``codebook``: :func:`vaecore.vq.validate_vq_arch`) or a VAE's."""
+    from vaecore.arch import validate_arch_def
+
+    if isinstance(arch_def, dict) and "codebook" in arch_def:
+        from vaecore.vq import validate_vq_arch
+
+        return validate_vq_arch(arch_def)
+    return validate_arch_def(arch_def)
+
+
+# A VQ-VAE has no KL term and no condition: these settings must stay at their defaults.
+_VAE_ONLY = {"beta": 1.0, "kl_warmup_steps": 0, "kl_schedule": "constant", "free_bits": 0.0,
+             "tc_weight": None, "condition_column": None}  # fmt: skip
+
+
+def _check_vq_settings(cfg: dict[str, Any], arch: dict[str, Any]) -> None:
+    """The VQ-VAE settings only with a VQ arch, and the VAE-only ones not with it."""
+    vq_set = [k for k in ("commitment_weight", "ema_decay", "restart_after") if cfg.get(k) is not None]
+    if "codebook" not in arch:
+        if vq_set:
+            flags = ", ".join("--" + k.replace("_", "-") for k in vq_set)
+            raise CliError(f"{flags}: for a VQ-VAE (an arch dict with a 'codebook'); this arch has none")
+        return
+    vae_set = [k for k, default in _VAE_ONLY.items() if cfg.get(k, default) not in (default, None)]
+    if vae_set:
+        flags = ", ".join("--" + k.replace("_", "-") for k in vae_set)
+        raise CliError(f"{flags}: a VQ-VAE (this arch has a 'codebook') has no KL term or condition")
+    if cfg.get("ema_decay") is not None and not 0 < cfg["ema_decay"] < 1:
+        raise CliError(f"--ema-decay must lie in (0, 1), e.g. 0.99; got {cfg['ema_decay']}")
+
+
 def _check_scale(cfg: dict[str, Any]) -> None:
     """``--scale`` against ``--likelihood`` (vaecore.likelihoods' table), before anything is written."""
     from vaecore.likelihoods import SCALES, resolve_scale
@@ -181,8 +214,9 @@ def _check_dataset(cfg: dict[str, Any]) -> None:
 
 def resolve_arch(arch: str | dict[str, Any], latent: int | None = None) -> dict[str, Any]:
     """A named architecture, a JSON file's arch dict or an arch dict, with ``latent`` applied, checked."""
-    from vaecore.arch import ArchDefError, to_jsonable, validate_arch_def
+    from vaecore.arch import ArchDefError, to_jsonable
     from vaecore.architectures import get_architecture, list_architectures
+    validate_arch_def = _validate_any_arch  # a VAE's dict, or a VQ-VAE's (with a 'codebook')
 
     changes = {} if latent is None else {"latent": latent}
     if isinstance(arch, dict):  # a config file's arch: mapping
@@ -243,6 +277,9 @@ ADDED_KEY_DEFAULTS: dict[str, Any] = {
     "subset": None,
     "tc_weight": None,
     "condition_column": None,
+    "commitment_weight": None,  # the VQ-VAE's settings (vaecore.cli.vq)
+    "ema_decay": None,
+    "restart_after": None,
 }
 
 

@@ -124,6 +124,7 @@ class Key:
 
 
 def _train_keys() -> dict[str, Key]:
+    from vaecore.cli.vq_settings import VQ_TRAIN_KEYS
     from vaecore.distribute import STRATEGIES
     from vaecore.likelihoods import SCALES
     from vaecore.models import LIKELIHOODS
@@ -272,6 +273,7 @@ def _train_keys() -> dict[str, Key]:
         "strategy": Key("choice", "default", "tf.distribute strategy", STRATEGIES),
         "samples_every": Key("pos_int", 1, "save a sample grid every N epochs", None, "N"),
         "quiet": Key("bool", False, "no progress bar or per-epoch lines"),
+        **{key: Key(*spec) for key, spec in VQ_TRAIN_KEYS.items()},  # vaecore.cli.vq
     }
 
 

@@ -67,6 +67,12 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
             build = partial(
                 build_tcvae, tc_weight=cfg["tc_weight"], dataset_size=train_ds.num_examples
             )
+        if "codebook" in arch:  # a VQ-VAE (vaecore.cli.vq); the KL settings are at their defaults
+            from functools import partial
+
+            from vaecore.cli.vq import build_vq
+
+            build = partial(build_vq, cfg=cfg)
         model = build(
             arch,
             likelihood=cfg["likelihood"],
@@ -101,7 +107,7 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
         epochs=cfg["epochs"],
         run_dir=out,
         validation_data=test_ds,
-        callbacks=_train_callbacks(cfg, steps, chief),
+        callbacks=_train_callbacks(cfg, steps, chief, snapshots="codebook" not in arch),
         verbose=0,
         kl_schedule=kl_schedule_spec(cfg),
     )
@@ -109,11 +115,12 @@ def _train(cfg: dict[str, Any], arch: dict[str, Any], strategy, chief: bool) -> 
     return 0
 
 
-def _train_callbacks(cfg: dict[str, Any], steps: int, chief: bool) -> list:
+def _train_callbacks(cfg: dict[str, Any], steps: int, chief: bool, snapshots: bool = True) -> list:
+    """Sample snapshots (the chief's; not for a VQ-VAE, whose codes are not Gaussian) and progress."""
     from vaecore.callbacks import ProgressBar, SnapshotsBeforeCheckpoint
 
     callbacks: list = []
-    if chief:
+    if chief and snapshots:
         out = Path(cfg["out"]) / SAMPLES_DIR
         callbacks.append(
             SnapshotsBeforeCheckpoint(

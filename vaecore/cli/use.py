@@ -17,6 +17,17 @@ from typing import Any
 from vaecore.cli.config import _check_dataset, _image_size_for, load_split
 from vaecore.cli.flags import CONFIG_FILE, CliError, _one_line
 
+PRIOR_DIR = "prior"  # a VQ-VAE run's PixelCNN prior (vaecore train-prior): <run>/prior/model.keras
+
+
+def load_prior(model_arg: str):
+    """The PixelCNN prior kept beside a VQ-VAE run's model, or None when none was trained."""
+    import keras
+
+    path = Path(model_arg)
+    file = (path if path.is_dir() else path.parent) / PRIOR_DIR / "model.keras"
+    return keras.models.load_model(file, compile=False) if file.is_file() else None
+
 
 def load_run(model_arg: str):
     """The model from a run folder or a ``.keras`` file, and the run's config ({} if none)."""
@@ -95,6 +106,17 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from vaecore.cli.conditional import parse_condition
 
     model, run_cfg = load_run(args.model)
+    if hasattr(model, "num_codes"):  # a VQ-VAE: codes from its PixelCNN prior, else uniform
+        if args.sampler == "gmm":
+            raise CliError("--sampler gmm fits Gaussian codes; a VQ-VAE's codes are discrete")
+        prior = load_prior(args.model)
+        if prior is None and args.temperature != 1.0:
+            raise CliError("--temperature needs a PixelCNN prior (vaecore train-prior); codes are uniform")
+        if prior is None:
+            print("note: no prior in the run folder (vaecore train-prior): codes drawn uniformly")
+        images = model.sample(args.num, seed=args.seed, temperature=args.temperature, prior=prior)
+        _save_grid(np.asarray(images), args.out, None, args.zoom)
+        return 0
     given = {}
     if getattr(model, "conditional", False):
         if args.sampler == "gmm":
@@ -138,6 +160,8 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
     if args.steps < 2:
         raise CliError(f"--steps must be at least 2 (the two endpoints), got {args.steps}")
     model, run_cfg = load_run(args.model)
+    if hasattr(model, "num_codes"):
+        raise CliError("interpolate moves through a continuous latent space; a VQ-VAE's codes are discrete")
     condition = parse_condition(args.condition, model, 1)
     x, y, _ = _images(args, model, run_cfg, 2 * args.pairs)
     pairs = len(x) // 2
@@ -165,6 +189,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     model, run_cfg = load_run(args.model)
     x, y, cfg = _images(args, model, run_cfg, args.limit)
+    if hasattr(model, "num_codes"):
+        return _evaluate_vq(args, model, x, cfg)
     r = diagnostics.evaluate(
         model,
         x,
@@ -199,6 +225,41 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print(_results_table(results))
     if not results["bits_per_dim_is_exact"]:
         print(f"note: bits/dim are not an exact code length: {r['bits_per_dim_note']}")
+    if args.json:
+        from vaecore.runs import write_json
+
+        write_json(Path(args.json), results)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _evaluate_vq(args: argparse.Namespace, model, x, cfg: dict[str, Any]) -> int:
+    """A VQ-VAE's bound -log p_prior(k(x)) - log p(x | k(x)) (:meth:`vaecore.vq.VQVAE.likelihood_bound`)."""
+    import numpy as np
+
+    prior = load_prior(args.model)
+    b = model.likelihood_bound(x, prior, batch_size=args.batch_size or 256)
+    counts = np.bincount(model.index_grids(x).ravel(), minlength=model.num_codes)
+    p = counts[counts > 0] / counts.sum()
+    mean = {k: float(np.mean(v)) for k, v in b.items()}
+    results = {
+        "model": str(args.model), "dataset": cfg["dataset"], "split": args.split,
+        "likelihood": model.likelihood, "num_images": len(x), "prior": "pixelcnn" if prior else "uniform",
+        "nll_bound_nats": mean["nll"], "nll_stderr_nats": float(np.std(b["nll"]) / np.sqrt(len(x))),
+        "prior_nats": mean["prior_nll"], "reconstruction_nats": mean["reconstruction_nll"],
+        "bits_per_dim": mean["bits_per_dim"], "dims": int(np.prod(x.shape[1:])),
+        "codes_used": int((counts > 0).sum()), "perplexity": float(np.exp(-(p * np.log(p)).sum())),
+    }  # fmt: skip
+    rows = [
+        ("images", f"{len(x)} ({cfg['dataset']} {args.split})"),
+        ("-log p(x) <=", f"{mean['nll']:.3f} +- {results['nll_stderr_nats']:.3f} nats, "
+                         f"{mean['bits_per_dim']:.4f} bits/dim ({results['dims']} dims)"),
+        (f"prior ({results['prior']})", f"{mean['prior_nll']:.3f} nats"),
+        ("reconstruction", f"{mean['reconstruction_nll']:.3f} nats ({model.likelihood})"),
+        ("codes", f"{results['codes_used']} of {model.num_codes} used, perplexity {results['perplexity']:.1f}"),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
     if args.json:
         from vaecore.runs import write_json
 
