@@ -240,6 +240,10 @@ def test_shapes_of_the_api():
     assert np_(model.sample(3, seed=1)).shape == (3, 8, 8, 1)
     np.testing.assert_array_equal(np_(model.sample(3, seed=1)), np_(model.sample(3, seed=1)))
     np.testing.assert_array_equal(model.index_grids(x, batch_size=2), idx)
+    usage = model.code_usage(x, batch_size=2)
+    assert usage["counts"].sum() == 5 * 16 and usage["counts"].tolist() == np.bincount(idx.ravel(), minlength=8).tolist()
+    assert usage["codes_used"] == len(np.unique(idx))
+    assert usage["perplexity"] == pytest.approx(float(np_(perplexity(usage["counts"]))), rel=1e-5)
     # conv 3*3*1*8 + 8, z_e 3*3*8*2 + 2, deconv 3*3*2*8 + 8, logits 3*3*8*1 + 1, codebook 8*2
     assert model.count_params() == 80 + 146 + 152 + 73 + 16
     with pytest.raises(NotImplementedError, match="likelihood_bound"):

@@ -246,6 +246,18 @@ class VQVAE(LikelihoodMixin, keras.Model):
         grids = [np.asarray(ops.convert_to_numpy(self.encode_indices(self._images(b)))) for b in data]
         return np.concatenate(grids).astype(np.int32)
 
+    def code_usage(self, data, batch_size: int = 256) -> dict[str, Any]:
+        """How the images of ``data`` (as for :meth:`index_grids`) use the codebook.
+
+        ``counts`` (K,): cells assigned to each code; ``codes_used``: codes with any;
+        ``perplexity``: exp of the entropy of the code frequencies (1: one code does
+        everything; K: all used equally), over the whole set, not a batch mean.
+        """
+        counts = np.bincount(self.index_grids(data, batch_size).ravel(), minlength=self.num_codes)
+        p = counts[counts > 0] / counts.sum()
+        return {"counts": counts, "codes_used": int((counts > 0).sum()),
+                "perplexity": float(np.exp(-(p * np.log(p)).sum()))}  # fmt: skip
+
     def codes(self, indices):
         """``(B, h, w)`` index grids -> the ``(B, h, w, D)`` grid of their code vectors."""
         indices = ops.convert_to_tensor(np.asarray(indices) if isinstance(indices, list) else indices)

@@ -239,8 +239,7 @@ def _evaluate_vq(args: argparse.Namespace, model, x, cfg: dict[str, Any]) -> int
 
     prior = load_prior(args.model)
     b = model.likelihood_bound(x, prior, batch_size=args.batch_size or 256)
-    counts = np.bincount(model.index_grids(x).ravel(), minlength=model.num_codes)
-    p = counts[counts > 0] / counts.sum()
+    usage = model.code_usage(x)
     mean = {k: float(np.mean(v)) for k, v in b.items()}
     results = {
         "model": str(args.model), "dataset": cfg["dataset"], "split": args.split,
@@ -248,7 +247,7 @@ def _evaluate_vq(args: argparse.Namespace, model, x, cfg: dict[str, Any]) -> int
         "nll_bound_nats": mean["nll"], "nll_stderr_nats": float(np.std(b["nll"]) / np.sqrt(len(x))),
         "prior_nats": mean["prior_nll"], "reconstruction_nats": mean["reconstruction_nll"],
         "bits_per_dim": mean["bits_per_dim"], "dims": int(np.prod(x.shape[1:])),
-        "codes_used": int((counts > 0).sum()), "perplexity": float(np.exp(-(p * np.log(p)).sum())),
+        "codes_used": usage["codes_used"], "perplexity": usage["perplexity"],
     }  # fmt: skip
     rows = [
         ("images", f"{len(x)} ({cfg['dataset']} {args.split})"),
