@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from vaecore import build_vae
+from vaecore import build_cvae, build_vae
 from vaecore.cli import build_parser, read_config_file, resolve_train_config
 from vaecore.cli.flags import _train_keys
 
@@ -35,7 +35,8 @@ def test_config_loads_and_its_model_builds(path):
             assert not os.path.isabs(value) and "/work" not in value, (key, value)
     args = build_parser().parse_args(["train", "--config", str(path)])
     cfg, arch = resolve_train_config(args)
-    model = build_vae(
+    build = build_cvae if "condition" in arch else build_vae  # a conditional VAE's arch
+    model = build(
         arch,
         likelihood=cfg["likelihood"],
         beta=cfg["beta"],
