@@ -6,9 +6,8 @@ that into the negative ELBO, and Keras' own ``train_step`` does the rest (gradie
 mixed-precision loss scaling, replicas) on any backend: TensorFlow, JAX or PyTorch.
 Added here:
 
-* the architecture comes from a checked ``arch_def`` dict (see :mod:`vaecore.arch`),
-  stored in the model's config, so ``model.save("x.keras")`` and
-  ``keras.models.load_model`` round-trip;
+* the architecture comes from a checked ``arch_def`` dict (:mod:`vaecore.arch`), kept in
+  the model's config, so ``model.save("x.keras")`` and ``load_model`` round-trip;
 * three likelihoods, each a true negative log density summed over pixels:
   Bernoulli, Gaussian (fixed ``sigma``, or learned: one, per channel or per pixel,
   the sigma-VAE of Rybkin et al. 2021) and a discretized logistic over the 256
@@ -18,14 +17,12 @@ Added here:
 * codes are vectors, or maps ``(h, w, c)`` for a fully convolutional VAE (the
   arch dict's ``latent``); outside the networks a map is a flat vector of
   ``h * w * c`` units, so every tool taking ``(n, latent_dim)`` codes works;
-* the KL weight ``beta`` is a (non-trainable) variable: ``model.beta = 4.0``
-  takes effect at the next step, so the schedules of :mod:`vaecore.schedules`
-  (warm-up, cyclical annealing, capacity annealing) work as callbacks;
-  ``free_bits`` (Kingma et al. 2016) and ``kl_capacity`` (Burgess et al. 2018)
-  change the KL penalty itself;
-* metrics per epoch: the reconstruction term, the KL, the true (beta = 1) ELBO
-  and the KL weight in force, beside Keras' own ``loss``; and
-  :meth:`VAE.importance_weighted_log_likelihood` for test NLLs.
+* the KL weight ``beta`` is a (non-trainable) variable: ``model.beta = 4.0`` takes
+  effect at the next step, so the schedules of :mod:`vaecore.schedules` work as
+  callbacks; ``free_bits`` (Kingma et al. 2016) and ``kl_capacity`` (Burgess et al.
+  2018) change the KL penalty itself (this state is not counted by ``count_params``);
+* metrics per epoch: the reconstruction term, the KL, the true (beta = 1) ELBO and
+  the KL weight, beside ``loss``; ``importance_weighted_log_likelihood`` for test NLLs.
 """
 
 from __future__ import annotations
@@ -180,12 +177,7 @@ class VAE(LikelihoodMixin, keras.Model):
 
     # ------------------------------------------------------------------ API
     def count_params(self) -> int:
-        """Parameters of the model: encoder, decoder and a learned pixel scale.
-
-        The KL-weight state (``beta``, ``free_bits``, ``kl_capacity``) is saved with the
-        weights so that a schedule resumes, but it is not a parameter of the model, so
-        it is not counted (Keras' own count would add those three scalars).
-        """
+        """Encoder, decoder and a learned pixel scale; not the KL state (saved, not learned)."""
         state = {id(v) for v in (self._beta_var, self._free_bits_var, self._capacity_var)}
         return int(sum(np.prod(v.shape) for v in self.weights if id(v) not in state))
 
