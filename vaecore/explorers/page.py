@@ -34,12 +34,10 @@ once per animation frame while a slider is dragged.
 With ``draw=True`` (dense 28 x 28 models, e.g. MNIST) the page also gets a drawing
 pad: the encoder runs in the page and the marker shows where the drawing lands.
 
-A conditional VAE (:mod:`vaecore.conditional`) gets a selector beside the sliders: a
-row of buttons with the class names (a menu for more than 16 classes), or one checkbox
-per binary attribute. Choosing another class or ticking an attribute decodes the same
-code again under that condition (at most once per animation frame, as the sliders), and
-the readout starts with it ("class 3; z[0] = ..."). ``condition=`` sets where it starts,
-``condition_names=`` / ``condition_label=`` what it says.
+A conditional VAE (:mod:`vaecore.conditional`) gets a selector beside the sliders: class
+buttons (a menu past 16 classes) or a checkbox per binary attribute. A change decodes the
+same code under the new condition (once per frame, as the sliders), and the readout starts
+with it ("class 3; z[0] = ..."); ``condition=`` / ``condition_names=`` / ``condition_label=``.
 
 :func:`model_choice` puts several explorers behind one menu; the attribute explorer
 is in :mod:`vaecore.explorers.page_attribute`, and :func:`vaecore.explorers.twin.from_widget`
