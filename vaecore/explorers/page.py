@@ -31,8 +31,7 @@ KL of each dim, ``kl=``), the image and a readout of the values the sliders set.
 The page opens on a real image's code (``z_ref[0]`` by default) and decodes at most
 once per animation frame while a slider is dragged.
 
-With ``draw=True`` (dense 28 x 28 models, e.g. MNIST) the page also gets a drawing
-pad: the encoder runs in the page and the marker shows where the drawing lands.
+``draw=True`` (dense 28 x 28 models) adds a drawing pad: the encoder runs in the page.
 
 A conditional VAE (:mod:`vaecore.conditional`) gets a selector beside the sliders: class
 buttons (a menu past 16 classes) or a checkbox per binary attribute. A change decodes the
