@@ -205,9 +205,7 @@ def test_every_chapters_data_is_covered_here():
 
 # Chapters whose committed data cell still reads a file of the book's offline data folder by
 # name (not through a loader), so it fails in a fresh runtime: fixed at their re-execution.
-LOCAL_ONLY_DATA_CELL = {
-    "06_caltech101": "reads caltech101/caltech101_subset20.tar.gz under $VAECORE_DATA_DIR by name",
-}
+LOCAL_ONLY_DATA_CELL: dict[str, str] = {}
 
 
 def _names_offline_file(notebook: Path) -> bool:
