@@ -49,7 +49,6 @@ page_sizes = _load("page_sizes", ROOT / "benchmarks" / "page_sizes.py")
 # explorers' weights (vaecore chooses their precision when the chapter is executed). strict:
 # once a page fits, this list must lose it. See benchmarks/README.md, "Built chapter pages".
 OVER_BUDGET = {
-    "03_mnist_dense.html": "two float16 explorers with their encoders: 4.5 MB in the page",
     "09_celeba_beta.html": "four int8 decoders behind one menu: 6.3 MB in the page",
 }
 
