@@ -691,7 +691,9 @@ def test_built_page_offline(browser, page):
         # the new image is the embedded decoder's (whose distance from Keras the check gave)
         spec = browser.execute_script("return arguments[0].vaecore.spec.decoder", root)
         h, w, c = spec["output_shape"]
-        mine = 1 / (1 + np.exp(-web.run_network(spec, after["z"]).reshape(h, w, c)))
+        shown = root.get_attribute("data-condition")  # a conditional VAE's: the one the page shows
+        condition = None if shown is None else json.loads(shown)
+        mine = 1 / (1 + np.exp(-web.run_network(spec, after["z"], condition=condition).reshape(h, w, c)))
         rgba = np.asarray(after["rgba"], np.int16).reshape(h, w, 4)
         canvas = rgba[..., :1] if c == 1 else rgba[..., :3]
         assert np.abs(canvas - np.round(np.clip(mine, 0, 1) * 255)).max() <= 1
