@@ -143,3 +143,20 @@ def test_evaluate_a_per_pixel_scale_latent_map_model():
     assert r["bits_per_dim_exact"] and np.isfinite(r["nll"]) and r["active_units"] <= 32
     assert diagnostics.kl_per_unit_map(m, x).shape == (4, 4, 2)
     assert diagnostics.active_units_per_channel(m, x).shape == (2,)
+
+
+def test_posterior_samples_have_the_posteriors_mean_and_spread():
+    class Fake:  # every image: mean (2, 0), standard deviation (0.5, 1)
+        def encode(self, x):
+            n = len(x)
+            mean = np.tile(np.array([[2.0, 0.0]], "float32"), (n, 1))
+            log_var = np.tile(np.log(np.array([[0.25, 1.0]], "float32")), (n, 1))
+            return mean, log_var
+
+    x = np.zeros((4000, 2, 2, 1), "float32")
+    z = diagnostics.posterior_samples(Fake(), x, seed=3, batch_size=1000)
+    assert z.shape == (4000, 2)
+    np.testing.assert_allclose(z.mean(axis=0), [2.0, 0.0], atol=0.05)
+    np.testing.assert_allclose(z.std(axis=0), [0.5, 1.0], rtol=0.05)
+    np.testing.assert_array_equal(z, diagnostics.posterior_samples(Fake(), x, seed=3))  # the seed fixes eps
+    assert not np.array_equal(z, diagnostics.posterior_samples(Fake(), x, seed=4))

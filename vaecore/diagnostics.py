@@ -86,6 +86,21 @@ def posterior_parameters(model: Any, images: Any, batch_size: int = 256, y: Any 
     return np.concatenate(means), np.concatenate(log_vars)
 
 
+def posterior_samples(
+    model: Any, images: Any, seed: int = 0, batch_size: int = 256, y: Any = None
+) -> np.ndarray:
+    """One draw ``z = mean + exp(log_var / 2) * eps`` from ``q(z | x)`` per image, ``(N, latent)``.
+
+    Where posterior means are used as codes, a dimension the model does not use still
+    varies a little with the image and can look informative; in a sample its noise
+    (standard deviation near 1) drowns that variation, so only what the code really
+    transmits survives. ``seed`` fixes ``eps``.
+    """
+    mean, log_var = posterior_parameters(model, images, batch_size, y)
+    eps = np.random.default_rng(seed).standard_normal(mean.shape)
+    return (mean + np.exp(0.5 * log_var) * eps).astype(np.float32)
+
+
 def kl_per_dimension(model: Any, images: Any, batch_size: int = 256, y: Any = None) -> np.ndarray:
     """Mean KL(q(z_j | x) || N(0, 1)) of each latent dimension over ``images``, in nats.
 

@@ -21,14 +21,23 @@ logistic regression by our own) the docstring says so, and numbers can differ fr
 disentanglement_lib's somewhat.
 
 For binary attributes without known factors (CelebA), the AUROC of each single
-dimension (:mod:`.attributes`): :func:`attribute_scores`, :func:`summarize`.
+dimension (:mod:`.attributes`): :func:`attribute_scores`, :func:`summarize`; and the
+held-out versions (:mod:`.heldout`): the SAP-style :func:`heldout_attribute_scores`
+(dimensions chosen on training codes, scored on test codes), the full-code
+:func:`linear_probe` and :func:`bootstrap_auroc` for confidence intervals.
 
-Modules: :mod:`.attributes` (AUROCs), :mod:`.information` (binning, mutual
+Modules: :mod:`.attributes` (AUROCs), :mod:`.heldout` (held-out attribute scores), :mod:`.information` (binning, mutual
 information, MIG), :mod:`.predictors` (SAP, DCI, the lasso), :mod:`.interventions`
 (beta-VAE and FactorVAE scores).
 """
 
 from vaecore.disentangle.attributes import attribute_scores, auroc, auroc_matrix, summarize
+from vaecore.disentangle.heldout import (
+    bootstrap_auroc,
+    heldout_attribute_scores,
+    linear_probe,
+    selected_scores,
+)
 from vaecore.disentangle.information import (
     discretize,
     mig,
@@ -43,15 +52,19 @@ __all__ = [
     "auroc",
     "auroc_matrix",
     "beta_vae_score",
+    "bootstrap_auroc",
     "dci",
     "discretize",
     "factor_vae_score",
+    "heldout_attribute_scores",
     "lasso",
+    "linear_probe",
     "mig",
     "mig_per_factor",
     "mutual_information",
     "representation",
     "sap",
     "sap_matrix",
+    "selected_scores",
     "summarize",
 ]
