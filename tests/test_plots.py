@@ -300,3 +300,27 @@ def test_training_curves_from_run_directory_with_na(tmp_path):
     assert len(fig.axes) == 3
     assert [len(ax.lines) for ax in fig.axes] == [1, 1, 1]  # all-NA validation dropped
     assert list(fig.axes[0].lines[0].get_ydata()) == [3.0, 2.0]
+
+
+def test_as_jpeg_is_a_smaller_image_than_the_png_and_closes_the_figure():
+    import io
+
+    import matplotlib.pyplot as plt
+    from PIL import Image as PILImage
+
+    rng = np.random.default_rng(0)  # smooth colour fields with a little grain, like photographs
+    yy, xx = np.mgrid[0:64, 0:64] / 64.0
+    waves = [np.sin(2 * np.pi * (f1 * xx + f2 * yy) + p) for f1, f2, p in rng.uniform(0, 3, (24, 3))]
+    photos = 0.5 + 0.25 * np.stack(waves).reshape(8, 3, 64, 64).transpose(0, 2, 3, 1)
+    photos = np.clip(photos + 0.04 * rng.normal(size=photos.shape), 0, 1).astype("float32")  # grain
+    fig = plots.image_grid(photos, nrows=2)
+    png = io.BytesIO()
+    fig.savefig(png, format="png", bbox_inches="tight")
+    number = fig.number
+    image = plots.as_jpeg(fig, quality=80)
+    assert image.format == "jpeg" and image.data[:2] == b"\xff\xd8"  # a JPEG stream
+    assert len(image.data) < 0.6 * png.getbuffer().nbytes
+    assert PILImage.open(io.BytesIO(image.data)).size == PILImage.open(png).size
+    assert number not in plt.get_fignums()
+    with pytest.raises(ValueError, match="quality"):
+        plots.as_jpeg(plots.image_grid(photos), quality=0)

@@ -14,7 +14,7 @@ Assign the result (``fig = plots.image_grid(x)``) or end the line with ``;`` so
 the notebook does not show the figure a second time as the cell's value.
 
 The figures live in three modules, by job, and every name is available here:
-:mod:`.grids` (``image_grid``, ``reconstructions``, ``manifold_image``,
+:mod:`.grids` (``image_grid``, ``as_jpeg`` for photographs, ``reconstructions``, ``manifold_image``,
 ``latent_manifold``; ``montage`` is :func:`vaecore.images.montage`), :mod:`.scatter`
 (``latent_scatter_2d``, ``latent_scatter_3d``, ``latent_scatter_3d_views``) and
 :mod:`.curves` (``training_curves``).
@@ -22,7 +22,13 @@ The figures live in three modules, by job, and every name is available here:
 
 from vaecore.images import montage
 from vaecore.plots.curves import METRIC_TITLES, METRIC_YLABELS, training_curves
-from vaecore.plots.grids import image_grid, latent_manifold, manifold_image, reconstructions
+from vaecore.plots.grids import (
+    as_jpeg,
+    image_grid,
+    latent_manifold,
+    manifold_image,
+    reconstructions,
+)
 from vaecore.plots.scatter import (
     MAX_CLASSES,
     latent_scatter_2d,
@@ -34,6 +40,7 @@ __all__ = [
     "MAX_CLASSES",
     "METRIC_TITLES",
     "METRIC_YLABELS",
+    "as_jpeg",
     "image_grid",
     "latent_manifold",
     "latent_scatter_2d",

@@ -7,6 +7,7 @@ conventions every figure follows (returns the figure, ``fig``/``ax`` to draw int
 from __future__ import annotations
 
 from collections.abc import Sequence
+from io import BytesIO
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -217,3 +218,27 @@ def latent_manifold(
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+def as_jpeg(fig: Figure, quality: int = 85, dpi: float | None = None) -> Any:
+    """``fig`` as a JPEG image for a notebook's output, and the figure closed.
+
+    Photographs (grids of faces, objects) weigh five to ten times less as JPEG than as
+    the PNG that ``%matplotlib inline`` writes, at no visible cost; line plots and
+    text stay PNG. The returned :class:`IPython.display.Image` is shown when it is the
+    cell's value or passed to ``display``; the closed figure is not shown again.
+
+    Args:
+        fig: the figure (e.g. from :func:`image_grid`).
+        quality: JPEG quality, 1 to 95.
+        dpi: resolution; default the figure's own.
+    """
+    from IPython.display import Image  # IPython comes with Jupyter; only this function needs it
+
+    if not 1 <= int(quality) <= 95:
+        raise ValueError(f"quality must be between 1 and 95, got {quality}")
+    buffer = BytesIO()
+    fig.savefig(buffer, format="jpeg", dpi=dpi or fig.dpi, bbox_inches="tight",
+                pil_kwargs={"quality": int(quality)})
+    plt.close(fig)
+    return Image(data=buffer.getvalue(), format="jpeg")
