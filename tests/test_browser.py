@@ -938,3 +938,54 @@ def test_built_page_fits_the_screen_and_follows_dark_mode(reader, page):
             assert len(labels) >= 3, f"{page}: no explorer text found"
             poor = [label for label in labels if label["ratio"] < 4.5]
             assert poor == [], f"{page}, {scheme} mode: text below 4.5:1 contrast: {poor[:5]}"
+
+
+def test_vq_explorer_cell_and_entry(browser, tmp_path):
+    """A VQ-VAE's explorer: a click chooses a cell of the code grid, the slider another codebook
+    entry, and the page decodes the new grid as NumPy (``web.decode_grid``) and Keras do."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    from vaecore.vq import build_vqvae
+
+    arch = {"input": (32, 32, 3), "encode": [(16, 3, 2), (32, 3, 2)], "latent": (8, 8, 8),
+            "codebook": {"size": 32}, "name": "b_vq"}  # fmt: skip
+    model = build_vqvae(arch, likelihood="discretized_logistic", seed=0)
+    model.quantizer.codebook.assign(np.random.default_rng(0).normal(0, 1.5, (32, 8)).astype("float32"))
+    image = np.random.default_rng(1).random((32, 32, 3)).astype("float32")
+    explorer = web.vq_explorer(model, image, precision="float16", hint="Click a cell, then pick an entry.")
+    _open(browser, explorer.save(tmp_path / "vq.html"))
+    root = browser.find_element("css selector", ".vaecore-explorer")
+    _wait(browser, "return document.querySelector('.vaecore-explorer').dataset.ready")
+    assert root.get_attribute("data-error") is None and int(root.get_attribute("data-check-error")) <= 2
+    assert json.loads(root.get_attribute("data-grid")) == explorer.spec["vq"]["indices"]
+    before = browser.execute_script(PIXELS, root)["rgba"]
+
+    grid = root.find_element("css selector", "canvas.vaecore-grid")
+    size = grid.size  # click the centre of cell (row 2, column 5) of the 8 x 8 grid
+    dx, dy = (5.5 / 8 - 0.5) * size["width"], (2.5 / 8 - 0.5) * size["height"]
+    ActionChains(browser).move_to_element_with_offset(grid, dx, dy).click().perform()
+    assert root.get_attribute("data-cell") == str(2 * 8 + 5)
+    entry = root.find_element("css selector", "input.vaecore-entry")
+    start = explorer.spec["vq"]["indices"][2 * 8 + 5]
+    assert int(entry.get_attribute("value")) == start
+    key = Keys.ARROW_RIGHT if start < 16 else Keys.ARROW_LEFT
+    for _ in range(7):
+        entry.send_keys(key)
+    _settle(browser, root)
+    shown = json.loads(root.get_attribute("data-grid"))
+    assert shown[2 * 8 + 5] == start + (7 if start < 16 else -7)
+    assert sum(a != b for a, b in zip(shown, explorer.spec["vq"]["indices"], strict=True)) == 1
+    assert "row 2, column 5" in root.find_element("css selector", ".vaecore-readout").text
+
+    after = browser.execute_script(PIXELS, root)
+    assert after["rgba"] != before, "a new codebook entry did not change the image"
+    canvas = np.asarray(after["rgba"], np.int16).reshape(32, 32, 4)[..., :3]
+    mine = np.round(np.clip(web.decode_grid(explorer.spec, np.asarray(shown)), 0, 1) * 255)
+    assert np.abs(canvas - mine).max() <= 1, "the page's pixels differ from the NumPy runtime"
+    keras_image = np.asarray(model.decode_indices(np.asarray(shown, np.int32).reshape(1, 8, 8)))[0]
+    assert np.abs(canvas - np.round(np.clip(keras_image, 0, 1) * 255)).max() <= 2
+    np.testing.assert_array_equal(np.asarray(after["z"], np.float32), web.grid_code(explorer.spec, shown))
+    root.find_element("css selector", "button[title^='Back']").click()  # Reset: the test image's codes
+    assert json.loads(root.get_attribute("data-grid")) == explorer.spec["vq"]["indices"]
+    assert _remote_requests(browser) == [] and _console_errors(browser) == []

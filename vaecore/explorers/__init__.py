@@ -8,6 +8,8 @@ module                              what                                        
 :mod:`.page`                        latent explorer decoding in the page;       the page alone (no
                                     ``model_choice`` (several behind a menu)    kernel, no network)
 :mod:`.page_attribute`              face editor decoding in the page            the page alone
+:mod:`.page_vq`                     a VQ-VAE's code grid: click a cell, pick    the page alone
+                                    another codebook entry
 :mod:`.twin`                        ``from_widget``: kernel explorer -> page    (conversion)
 :mod:`.scatter3d`                   rotatable plotly 3-D scatter of codes       the page alone
 ==================================  ==========================================  =====================
@@ -36,6 +38,7 @@ __all__ = [
     "kernel_latent",
     "page",
     "page_attribute",
+    "page_vq",
     "scatter3d",
     "twin",
 ]

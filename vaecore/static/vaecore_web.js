@@ -23,7 +23,7 @@
  */
 (function (root) {
   "use strict";
-  var VERSION = "4"; // (4: concat_condition and the condition selector)
+  var VERSION = "5"; // (4: concat_condition and the condition selector; 5: the VQ-VAE code grid)
   if (root.vaecoreWeb && root.vaecoreWeb.version === VERSION) {
     if (typeof module !== "undefined" && module.exports) module.exports = root.vaecoreWeb;
     return;
@@ -454,6 +454,9 @@
     ".vaecore-explorer button.vaecore-class[aria-pressed=true] { border-color: var(--vc-primary); box-shadow: inset 0 0 0 1px var(--vc-primary); font-weight: 700; }",
     ".vaecore-attr { display: inline-flex; align-items: center; gap: 4px; cursor: pointer; }",
     ".vaecore-attr input { accent-color: var(--vc-primary); margin: 0; }",
+    // a VQ-VAE's code grid: one cell per code index, the chosen one outlined
+    ".vaecore-explorer canvas.vaecore-grid { cursor: pointer; touch-action: none; max-width: 100%; }",
+    ".vaecore-explorer input.vaecore-entry { width: 200px; }",
   ].join("\n");
 
   function injectStyle() {
@@ -463,7 +466,7 @@
     s.textContent = CSS;
     (document.head || document.documentElement).appendChild(s);
     // the maps are drawn on canvases: draw them again in the new colours when the theme changes
-    function redraw() { api.explorers.forEach(function (e) { if (e.map) e.drawMap(); }); }
+    function redraw() { api.explorers.forEach(function (e) { if (e.map) e.drawMap(); if (e.gridCanvas) e.drawGrid(); }); }
     if (typeof MutationObserver === "function") new MutationObserver(redraw).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme", "class"] });
     if (window.matchMedia) { var mq = matchMedia("(prefers-color-scheme: dark)"); if (mq.addEventListener) mq.addEventListener("change", redraw); }
   }
@@ -504,7 +507,7 @@
     this.options = options || {};
     this.decoder = new Network(spec.decoder);
     this.encoder = spec.encoder ? new Network(spec.encoder) : null;
-    this.z = Float32Array.from(spec.base);
+    this.z = spec.vq ? this._vqInit() : Float32Array.from(spec.base);
     // a conditional VAE's condition values (one-hot class or 0/1 attributes), set by the selector
     this.condition = spec.condition ? Float32Array.from(spec.condition.start) : null;
     this.shape = spec.decoder.output_shape;
@@ -515,7 +518,7 @@
     root.textContent = "";
     root.classList.add("vaecore-explorer");
     if (spec.hint) el("p", { "class": "vaecore-hint", text: spec.hint }, root);
-    if (spec.attributes) this._attributeUI(); else this._latentUI();
+    if (spec.attributes) this._attributeUI(); else if (spec.vq) this._vqUI(); else this._latentUI();
     this._detailsUI();
     this._selfCheck();
     if (spec.attributes) this.compose(); else if (spec.start) this.setZ(spec.start); else this.refresh();
@@ -831,6 +834,131 @@
     this.compose();
   };
 
+
+  // VQ-VAE explorer (vaecore.web.vq_explorer): the image is decoded from an (h, w) grid of
+  // code indices, each cell the vector of one codebook entry. Click a cell, pick its entry
+  // with the slider, and the page decodes the new grid (once per animation frame).
+  Explorer.prototype._vqInit = function () {
+    var vq = this.spec.vq;
+    this.codebook = tensor(b64bytes(vq.codebook.blob), vq.codebook);
+    this.codeColors = b64bytes(vq.colors);
+    this.grid = Int32Array.from(vq.indices);
+    this.cell = vq.cell;
+    return this.vqCode(this.grid);
+  };
+
+  /** The decoder's input for a grid of code indices: each cell's codebook vector, (h, w, D) flat. */
+  Explorer.prototype.vqCode = function (grid, out) {
+    var D = this.spec.vq.dim, cb = this.codebook, z = out || new Float32Array(grid.length * D);
+    for (var c = 0; c < grid.length; c++) {
+      var k = grid[c];
+      if (!(k >= 0 && k < this.spec.vq.num_codes)) throw new Error("vaecore: no codebook entry " + k);
+      for (var d = 0; d < D; d++) z[c * D + d] = cb[k * D + d];
+    }
+    return z;
+  };
+
+  Explorer.prototype._vqUI = function () {
+    var self = this, spec = this.spec, vq = spec.vq, root = this.root, h = vq.grid[0], w = vq.grid[1];
+    var left = el("div", {}, root);
+    if (vq.title) el("div", { "class": "vaecore-h", text: vq.title }, left);
+    el("div", { "class": "vaecore-h", text: "Code grid, " + h + " \u00d7 " + w + " (click a cell)" }, left);
+    var size = Math.max(10, Math.min(36, Math.floor(288 / Math.max(h, w))));
+    this.cellSize = size;
+    this.gridCanvas = el("canvas", { width: w * size, height: h * size, "class": "vaecore-grid", role: "img",
+      "aria-label": "the code grid: one cell per code index", style: "width:" + w * size + "px" }, left);
+    this.gridCanvas.addEventListener("pointerdown", function (e) {
+      var r = self.gridCanvas.getBoundingClientRect();
+      var col = clamp(Math.floor((e.clientX - r.left) / r.width * w), 0, w - 1);
+      var row = clamp(Math.floor((e.clientY - r.top) / r.height * h), 0, h - 1);
+      self.selectCell(row * w + col);
+    });
+    var row = el("div", { "class": "vaecore-row" }, left);
+    el("span", { text: "codebook entry" }, row);
+    this.entry = el("input", { type: "range", min: 0, max: vq.num_codes - 1, step: 1, value: this.grid[this.cell],
+      "class": "vaecore-entry", "aria-label": "codebook entry of the chosen cell" }, row);
+    this.entryOut = el("code", { "class": "vaecore-value", text: String(this.grid[this.cell]) }, row);
+    this.entry.addEventListener("input", function () { self.setEntry(parseInt(self.entry.value, 10), true); });
+    this.sliders = []; // (the latent explorer's sliders: none here)
+    var buttons = el("div", { style: "margin-top:6px;display:flex;gap:6px;flex-wrap:wrap" }, left);
+    el("button", { text: "Reset", type: "button", title: "Back to the test image's codes" }, buttons).addEventListener("click", function () { self.setGrid(vq.indices); });
+    el("button", { text: "Random entry", type: "button", title: "A random codebook entry for the chosen cell" }, buttons).addEventListener("click", function () {
+      self.setEntry(Math.floor(Math.random() * vq.num_codes));
+    });
+    var right = el("div", { style: "display:flex;gap:10px;align-items:flex-start;flex-wrap:wrap" }, root);
+    if (vq.image) {
+      var o = el("div", {}, right);
+      el("div", { "class": "vaecore-h", text: "Test image" }, o);
+      this.original = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-original", style: "width:" + spec.image_width + "px;image-rendering:pixelated" }, o);
+      var px = b64bytes(vq.image), img = new Float32Array(px.length);
+      for (var i = 0; i < px.length; i++) img[i] = px[i] / 255;
+      paint(this.original, img, this.shape);
+    }
+    var dbox = el("div", {}, right);
+    el("div", { "class": "vaecore-h", text: "Decoded from the grid" }, dbox);
+    this.canvas = el("canvas", { width: this.shape[1], height: this.shape[0], "class": "vaecore-decoded", style: "width:" + spec.image_width + "px;image-rendering:pixelated" }, dbox);
+    this.readout = el("div", { "class": "vaecore-readout", style: "flex-basis:100%;max-width:" + (2 * spec.image_width + 10) + "px" }, right);
+  };
+
+  /** Choose cell `c` (row * w + column): the slider shows its entry. */
+  Explorer.prototype.selectCell = function (c) {
+    if (!(c >= 0 && c < this.grid.length)) throw new Error("vaecore: no cell " + c);
+    this.cell = c;
+    this.entry.value = this.grid[c];
+    this.entryOut.textContent = String(this.grid[c]);
+    this.root.setAttribute("data-cell", String(c));
+    this.drawGrid();
+    this.readout.textContent = this.describe();
+  };
+
+  /** Give the chosen cell codebook entry `k` and decode (`later`: on the next animation frame). */
+  Explorer.prototype.setEntry = function (k, later) {
+    if (!(k >= 0 && k < this.spec.vq.num_codes)) throw new Error("vaecore: no codebook entry " + k);
+    this.grid[this.cell] = k;
+    this.entry.value = k;
+    this.entryOut.textContent = String(k);
+    this.vqCode(this.grid, this.z);
+    if (later) this.schedule(); else this.refresh();
+  };
+
+  /** Show a whole grid of indices (h * w, row by row). */
+  Explorer.prototype.setGrid = function (indices) {
+    for (var c = 0; c < this.grid.length; c++) this.grid[c] = indices[c];
+    this.vqCode(this.grid, this.z);
+    this.entry.value = this.grid[this.cell];
+    this.entryOut.textContent = String(this.grid[this.cell]);
+    this.refresh();
+  };
+
+  Explorer.prototype.drawGrid = function () {
+    var vq = this.spec.vq, h = vq.grid[0], w = vq.grid[1], s = this.cellSize, ctx = this.gridCanvas.getContext("2d");
+    var col = this.codeColors, orig = vq.indices, showNumbers = s >= 22 && vq.num_codes <= 1000;
+    ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.font = Math.floor(s * (vq.num_codes > 99 ? 0.36 : 0.45)) + "px sans-serif";
+    for (var c = 0; c < this.grid.length; c++) {
+      var k = this.grid[c], x = (c % w) * s, y = Math.floor(c / w) * s, r = col[3 * k], g = col[3 * k + 1], b = col[3 * k + 2];
+      ctx.fillStyle = "rgb(" + r + "," + g + "," + b + ")";
+      ctx.fillRect(x, y, s, s);
+      var dark = 0.299 * r + 0.587 * g + 0.114 * b < 140;
+      if (showNumbers) { ctx.fillStyle = dark ? "#fff" : "#000"; ctx.fillText(String(k), x + s / 2, y + s / 2 + 1); }
+      if (k !== orig[c]) { // changed from the test image's code: a dashed frame
+        ctx.setLineDash([3, 2]); ctx.lineWidth = 2; ctx.strokeStyle = dark ? "#fff" : "#000";
+        ctx.strokeRect(x + 2, y + 2, s - 4, s - 4); ctx.setLineDash([]);
+      }
+    }
+    var primary = (getComputedStyle(this.root).getPropertyValue("--vc-primary") || "").trim() || "#1976d2";
+    var cx = (this.cell % w) * s, cy = Math.floor(this.cell / w) * s;
+    ctx.lineWidth = 4; ctx.strokeStyle = "#000"; ctx.strokeRect(cx + 1, cy + 1, s - 2, s - 2);
+    ctx.lineWidth = 2; ctx.strokeStyle = primary; ctx.strokeRect(cx + 1, cy + 1, s - 2, s - 2);
+  };
+
+  Explorer.prototype._vqDescribe = function () {
+    var vq = this.spec.vq, w = vq.grid[1], c = this.cell, k = this.grid[c], changed = 0;
+    for (var i = 0; i < this.grid.length; i++) if (this.grid[i] !== vq.indices[i]) changed++;
+    return "cell (row " + Math.floor(c / w) + ", column " + (c % w) + "): entry " + k +
+      (k !== vq.indices[c] ? " (the test image's: " + vq.indices[c] + ")" : "") + "; " +
+      (changed ? changed + " of " + this.grid.length + " cells changed" : "the test image's codes");
+  };
+
   /** The image of code `z` (given `condition`, default the selector's, for a conditional VAE). */
   Explorer.prototype.decode = function (z, condition) {
     var t0 = performance.now();
@@ -842,6 +970,7 @@
   Explorer.prototype.setZ = function (z) {
     var self = this;
     if (this.spec.attributes) throw new Error("vaecore: an attribute explorer decodes a face's code plus its sliders; use setFace and the sliders");
+    if (this.spec.vq) throw new Error("vaecore: a VQ-VAE explorer decodes a grid of codes; use setEntry, selectCell or setGrid");
     for (var i = 0; i < this.z.length; i++) this.z[i] = z[i];
     this.sliders.forEach(function (s) {
       var d = +s.getAttribute("data-dim");
@@ -865,6 +994,7 @@
    *  explorer: the face, the attribute strengths and the latent offsets in use). */
   Explorer.prototype.describe = function () {
     var self = this, spec = this.spec, att = spec.attributes;
+    if (spec.vq) return this._vqDescribe();
     if (!att) {
       var values = spec.dims.map(function (d, j) { return self._dimLabel(j) + " = " + self.z[d].toFixed(2); }).join(", ");
       return spec.condition ? this.describeCondition() + "; " + values : values;
@@ -882,6 +1012,7 @@
     this.updates++;
     this.readout.textContent = this.describe();
     if (this.spec.attributes) this.root.setAttribute("data-face", String(this.face));
+    if (this.spec.vq) { this.root.setAttribute("data-grid", JSON.stringify(Array.from(this.grid))); this.root.setAttribute("data-cell", String(this.cell)); this.drawGrid(); }
     this.timing.textContent = "Decoded in " + this.lastMs.toFixed(1) + " ms in your browser (" +
       (this.decoder.backend === "wasm" ? "WebAssembly SIMD" + (this.decoder.kernel === "simd-fma" ? ", fused multiply-add" : "") : "JavaScript") + "); " + this.updates + " images so far.";
     this.root.setAttribute("data-z", JSON.stringify(Array.from(this.z)));
@@ -895,15 +1026,16 @@
   Explorer.prototype._selfCheck = function () { // browser decode vs Keras decode, stored at export
     var chk = this.spec.check;
     if (!chk) return;
-    var worst = 0, n = chk.codes.length;
+    var worst = 0, n = (chk.grids || chk.codes).length;
     for (var k = 0; k < n; k++) {
-      var img = this.decode(Float32Array.from(chk.codes[k]), chk.conditions ? chk.conditions[k] : undefined), ref = b64bytes(chk.images[k]);
+      var code = chk.grids ? this.vqCode(chk.grids[k]) : Float32Array.from(chk.codes[k]);
+      var img = this.decode(code, chk.conditions ? chk.conditions[k] : undefined), ref = b64bytes(chk.images[k]);
       if (ref.length !== img.length) throw new Error("vaecore: check image size mismatch");
       for (var i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(Math.round(Math.min(1, Math.max(0, img[i])) * 255) - ref[i]));
     }
     this.checkError = worst;
     this.root.setAttribute("data-check-error", String(worst));
-    this.check.textContent = "Runs in this page (" + this.spec.precision + " weights): on " + n + " codes it matches the Keras decoder within " + worst + "/255 per pixel.";
+    this.check.textContent = "Runs in this page (" + this.spec.precision + " weights): on " + n + (chk.grids ? " code grids" : " codes") + " it matches the Keras decoder within " + worst + "/255 per pixel.";
   };
 
   // 2-D: x, y of the first two slider dims; 3-D: rotated orthographic projection.
