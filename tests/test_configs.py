@@ -16,6 +16,7 @@ import pytest
 from vaecore import build_cvae, build_vae
 from vaecore.cli import build_parser, read_config_file, resolve_train_config
 from vaecore.cli.flags import _train_keys
+from vaecore.vq import build_vqvae
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 FILES = sorted(CONFIGS.glob("*.yaml"))
@@ -35,16 +36,14 @@ def test_config_loads_and_its_model_builds(path):
             assert not os.path.isabs(value) and "/work" not in value, (key, value)
     args = build_parser().parse_args(["train", "--config", str(path)])
     cfg, arch = resolve_train_config(args)
-    build = build_cvae if "condition" in arch else build_vae  # a conditional VAE's arch
-    model = build(
-        arch,
-        likelihood=cfg["likelihood"],
-        beta=cfg["beta"],
-        sigma=cfg["sigma"],
-        scale=cfg["scale"],
-        seed=cfg["seed"],
-    )
-    assert model.latent_dim > 0 and model.count_params() > 0
+    settings = dict(likelihood=cfg["likelihood"], sigma=cfg["sigma"], scale=cfg["scale"], seed=cfg["seed"])
+    if "codebook" in arch:  # a VQ-VAE's arch (no beta: it has no KL term)
+        model = build_vqvae(arch, **settings)
+        assert model.num_codes > 1 and model.count_params() > 0
+    else:
+        build = build_cvae if "condition" in arch else build_vae  # a conditional VAE's arch
+        model = build(arch, beta=cfg["beta"], **settings)
+        assert model.latent_dim > 0 and model.count_params() > 0
     assert tuple(model.arch_def["input"][:2]) == (
         (cfg["image_size"],) * 2 if isinstance(cfg["image_size"], int) else tuple(cfg["image_size"])
     )
