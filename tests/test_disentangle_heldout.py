@@ -105,3 +105,22 @@ def test_bad_input_is_named():
         disentangle.bootstrap_auroc(np.zeros((10, 2)), np.zeros((10, 3), int))
     with pytest.raises(ValueError, match="names"):
         disentangle.heldout_attribute_scores(z, a, z, a, ["only one"])
+
+
+def test_the_joint_probe_fits_each_attribute_as_its_own_logistic_regression():
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(6)
+    z = rng.normal(size=(500, 5))
+    a = np.stack([z[:, 0] + rng.normal(size=500) > 0, z[:, 1] - z[:, 2] + rng.normal(size=500) > 0.5], 1)
+    a = np.hstack([a.astype(int), np.ones((500, 1), int)])  # a third attribute, constant: no read-out
+    probe = disentangle.linear_probe(z[:300], a[:300], z[300:], l2=0.1)
+    xs = (z - z[:300].mean(0)) / z[:300].std(0)
+    xb = np.hstack([xs, np.ones((500, 1))])
+    for k in range(2):  # the same regression fitted alone, written out
+        def loss(w, k=k):
+            logits = xb[:300] @ w
+            return np.mean(np.logaddexp(0, logits) - a[:300, k] * logits) + 0.05 * (w[:-1] ** 2).sum()
+        w = minimize(loss, np.zeros(6), method="BFGS").x
+        np.testing.assert_allclose(probe[:, k], xb[300:] @ w, atol=2e-3)
+    assert (probe[:, 2] == 0).all()

@@ -36,9 +36,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.optimize import minimize
 
 from vaecore.disentangle.attributes import auroc_matrix
-from vaecore.disentangle.interventions import _softmax_regression
 
 __all__ = ["bootstrap_auroc", "heldout_attribute_scores", "linear_probe", "selected_scores"]
 
@@ -140,10 +140,13 @@ def linear_probe(train_codes: Any, train_labels: Any, test_codes: Any, l2: float
     """Logistic regression from the whole code to each attribute; test scores ``(m, K)``.
 
     One binary logistic regression per attribute on the standardized training codes (mean
-    cross-entropy plus ``l2 / 2 |w|^2``, SciPy's L-BFGS), applied to the test codes with the
-    training mean and spread. The returned logits rank the test examples: their AUROC is
-    the attribute's linear informativeness (DCI's informativeness, Eastwood & Williams 2018,
-    with a linear read-out and the AUROC as its accuracy).
+    cross-entropy plus ``l2 / 2 |w|^2``), applied to the test codes with the training mean
+    and spread. The ``K`` regressions share nothing, so they are fitted together as one sum
+    of losses by SciPy's L-BFGS (its minimum is each regression's own minimum), which is
+    much faster than ``K`` separate fits. The returned logits rank the test examples: their
+    AUROC is the attribute's linear informativeness (DCI's informativeness, Eastwood &
+    Williams 2018, with a linear read-out and the AUROC as its accuracy). An attribute that
+    is constant on the training codes gets all-zero scores.
     """
     z_train, y_train = _codes_and_labels(train_codes, train_labels, "train")
     z_test = np.asarray(test_codes, dtype=np.float64)
@@ -151,14 +154,24 @@ def linear_probe(train_codes: Any, train_labels: Any, test_codes: Any, l2: float
         raise ValueError(f"test codes must be (m, {z_train.shape[1]}), got {z_test.shape}")
     mean, std = z_train.mean(axis=0), z_train.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    xs_train, xs_test = (z_train - mean) / std, (z_test - mean) / std
-    test_b = np.hstack([xs_test, np.ones((len(xs_test), 1))])
+    xb = np.hstack([(z_train - mean) / std, np.ones((len(z_train), 1))])  # last column: the bias
+    test_b = np.hstack([(z_test - mean) / std, np.ones((len(z_test), 1))])
+    varies = y_train.min(axis=0) != y_train.max(axis=0)
+    y = y_train[:, varies].astype(np.float64)
+    n, shape = len(xb), (xb.shape[1], y.shape[1])
+
+    def loss(flat: np.ndarray) -> tuple[float, np.ndarray]:
+        w = flat.reshape(shape)
+        logits = xb @ w
+        # mean over examples of the cross-entropy, summed over attributes: log(1 + e^l) - y l
+        value = (np.logaddexp(0.0, logits) - y * logits).sum() / n + 0.5 * l2 * (w[:-1] ** 2).sum()
+        grad = xb.T @ (0.5 * (1.0 + np.tanh(0.5 * logits)) - y) / n  # sigmoid, overflow-free
+        grad[:-1] += l2 * w[:-1]
+        return float(value), grad.ravel()
+
+    result = minimize(loss, np.zeros(shape).ravel(), jac=True, method="L-BFGS-B", options={"maxiter": 2000})
     out = np.zeros((len(z_test), y_train.shape[1]))
-    for k in range(y_train.shape[1]):
-        if y_train[:, k].min() == y_train[:, k].max():
-            continue  # constant attribute: no read-out, scores stay 0 (AUROC 0.5 or NaN)
-        w = _softmax_regression(xs_train, y_train[:, k], 2, l2)
-        out[:, k] = test_b @ (w[:, 1] - w[:, 0])
+    out[:, varies] = test_b @ result.x.reshape(shape)
     return out
 
 
