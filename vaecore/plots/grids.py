@@ -89,8 +89,13 @@ def image_grid(
             cell.set_title(str(titles[i]), fontsize="small")
         if row_labels is not None and i % ncols == 0 and i // ncols < len(row_labels):
             cell.set_ylabel(str(row_labels[i // ncols]))
+    # margins in inches, not matplotlib's fractions of the height: a tall grid (twelve rows)
+    # would otherwise open with inches of blank space between the title and the first row
+    height = fig.get_figheight()
+    top = 0.1 + (0.3 if titles is not None else 0.0) + (0.4 if suptitle else 0.0)
+    fig.subplots_adjust(top=1.0 - min(top / height, 0.3), bottom=min(0.1 / height, 0.1))
     if suptitle:
-        fig.suptitle(suptitle)
+        fig.suptitle(suptitle, y=1.0 - min(0.05 / height, 0.05), va="top")
     return fig
 
 
