@@ -76,6 +76,26 @@ def test_evaluate_reports_consistent_numbers(model, images):
     assert again == result  # seeded: repeatable
 
 
+def test_per_image_scores_belong_to_their_images(model, images):
+    """Each score is its own image's: flat grey images (near the untrained decoder's mean) cost
+    fewer nats than noise images wherever they stand in the batch, and evaluate's numbers are
+    these scores' means."""
+    grey = np.full((6, 8, 8, 3), 128 / 255, "float32")
+    mixed = np.empty((12, 8, 8, 3), "float32")
+    mixed[0::2], mixed[1::2] = grey, images[:6]
+    scores = diagnostics.per_image_scores(model, mixed, num_samples=10, batch_size=5, seed=0)
+    assert set(scores) == {"reconstruction_nll", "kl", "elbo", "nll"}
+    assert all(v.shape == (12,) and v.dtype == np.float64 for v in scores.values())
+    is_grey = np.arange(12) % 2 == 0
+    for key in ("nll", "reconstruction_nll"):
+        assert scores[key][is_grey].max() < scores[key][~is_grey].min(), key
+    np.testing.assert_allclose(scores["elbo"], -(scores["reconstruction_nll"] + scores["kl"]))
+    summary = diagnostics.evaluate(model, mixed, num_samples=10, batch_size=5, seed=0)
+    for key in ("elbo", "kl", "nll"):
+        assert summary[key] == pytest.approx(scores[key].mean(), rel=1e-9)
+    assert summary["nll_stderr"] == pytest.approx(scores["nll"].std() / math.sqrt(12), rel=1e-9)
+
+
 def test_evaluate_chunk_size_bounds_decodes_not_the_estimate(model, images):
     whole = diagnostics.evaluate(model, images, num_samples=40, batch_size=10, seed=0)
     chunked = diagnostics.evaluate(model, images, num_samples=40, batch_size=10, seed=0, chunk_size=3)

@@ -5,6 +5,8 @@ Every chapter reports the same numbers the same way, so they live here:
 * :func:`evaluate`: the test ELBO (reconstruction and KL apart), the
   importance-weighted NLL with ``k`` samples (Burda et al., 2015) and its bits
   per dimension, and the number of active units, for a set of images.
+* :func:`per_image_scores`: the same numbers image by image, for paired comparisons of
+  two models on the same images (:func:`vaecore.compare.paired_difference`).
 * :func:`kl_per_dimension`: the mean KL(q(z_j|x) || N(0, 1)) of each latent
   dimension; the dimensions that carry the most KL are the ones the decoder
   uses (:func:`top_kl_dims` picks them for explorers and traversals).
@@ -185,6 +187,57 @@ def bits_per_dim_is_exact(likelihood: str, images: np.ndarray) -> tuple[bool, st
     )
 
 
+def per_image_scores(
+    model: Any,
+    images: Any,
+    num_samples: int = 100,
+    batch_size: int = 100,
+    seed: int = 0,
+    chunk_size: int = 100,
+    y: Any = None,
+) -> dict[str, np.ndarray]:
+    """The numbers behind :func:`evaluate`, one per image, in nats.
+
+    Returns float64 arrays of shape ``(N,)``: ``reconstruction_nll`` and ``kl`` (the two
+    terms of the one-sample ELBO), ``elbo``, and ``nll`` (the importance-weighted
+    estimate of -log p(x) with ``num_samples`` samples). Two models scored on the same
+    images give paired scores, which is what :func:`vaecore.compare.paired_difference`
+    needs to tell them apart (image-to-image spread is far larger than the difference
+    two models make on one image). With the same arguments the draws are those of
+    :func:`evaluate`, whose means these arrays are. Arguments as :func:`evaluate`.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    x = _as_array(images)
+    given = _given(model, y, len(x), batch_size)
+    reconstruction, kl, log_px = [], [], []
+    for i, batch in enumerate(_batches(x, batch_size)):
+        mean, log_var = model.encode(batch, **given(i))
+        eps = np.random.default_rng(seed + i).standard_normal(np.shape(mean)).astype(np.float32)
+        z = mean + ops.exp(0.5 * log_var) * eps
+        reconstruction.append(np.asarray(model.nll_given_z(batch, z, **given(i))))
+        kl.append(np.asarray(losses.gaussian_kl(mean, log_var)))
+        log_px.append(
+            np.asarray(
+                model.importance_weighted_log_likelihood(
+                    batch,
+                    num_samples=num_samples,
+                    chunk_size=chunk_size,
+                    seed=seed + 7919 * (i + 1),
+                    **given(i),
+                )
+            )
+        )
+    reconstruction_nll = np.concatenate(reconstruction).astype(np.float64)
+    kl_term = np.concatenate(kl).astype(np.float64)
+    return {
+        "reconstruction_nll": reconstruction_nll,
+        "kl": kl_term,
+        "elbo": -(reconstruction_nll + kl_term),
+        "nll": -np.concatenate(log_px).astype(np.float64),
+    }
+
+
 def evaluate(
     model: Any,
     images: Any,
@@ -218,39 +271,15 @@ def evaluate(
     outputs alone, several times that in the decoder's activations). The
     estimate's distribution does not depend on either; its random draws do.
 
+    :func:`per_image_scores` gives the same numbers image by image, for paired comparisons.
+
     ``y``: a conditional VAE's conditions (one for all images, or one each); every
     number is then given y, ``nll`` estimating -log p(x | y).
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
     x = _as_array(images)
     dims = int(np.prod(x.shape[1:]))
-    given = _given(model, y, len(x), batch_size)
-    reconstruction, kl, log_px = [], [], []
-    for i, batch in enumerate(_batches(x, batch_size)):
-        terms_seed = seed + i
-        mean, log_var = model.encode(batch, **given(i))
-        eps = np.random.default_rng(terms_seed).standard_normal(np.shape(mean)).astype(np.float32)
-        z = mean + ops.exp(0.5 * log_var) * eps
-        reconstruction.append(np.asarray(model.nll_given_z(batch, z, **given(i))))
-        kl.append(np.asarray(losses.gaussian_kl(mean, log_var)))
-        log_px.append(
-            np.asarray(
-                model.importance_weighted_log_likelihood(
-                    batch,
-                    num_samples=num_samples,
-                    chunk_size=chunk_size,
-                    seed=seed + 7919 * (i + 1),
-                    **given(i),
-                )
-            )
-        )
-    reconstruction_nll, kl_term, nll = (
-        np.concatenate(reconstruction),
-        np.concatenate(kl),
-        -np.concatenate(log_px),
-    )
-    elbo = -(reconstruction_nll + kl_term)
+    scores = per_image_scores(model, x, num_samples, batch_size, seed, chunk_size, y)
+    reconstruction_nll, kl_term, elbo, nll = (scores[k] for k in ("reconstruction_nll", "kl", "elbo", "nll"))
     to_bits = 1.0 / (dims * math.log(2.0))
     exact, note = bits_per_dim_is_exact(model.likelihood, x)
     return {
