@@ -843,8 +843,10 @@ for (const e of document.querySelectorAll('.bd-article *')) {
              + (e.textContent || '').trim().slice(0, 60));
 }
 const article = document.querySelector('.bd-article-container');
+const sideways = Array.from(document.querySelectorAll('.bd-article div.cell_output pre'))
+  .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => (p.textContent || '').trim().slice(0, 60));
 return {page: document.documentElement.scrollWidth, window: W, innerWidth: window.innerWidth,
-        article: article.scrollWidth - article.clientWidth, bad: bad.slice(0, 5)};
+        article: article.scrollWidth - article.clientWidth, bad: bad.slice(0, 5), sideways: sideways.slice(0, 5)};
 """
 
 
@@ -911,6 +913,7 @@ def test_built_page_fits_the_screen_and_follows_dark_mode(reader, page):
 
     * Wide content scrolls inside its own box, never the page: at 400 px (a phone) the page
       is no wider than the window, and at 1400 px nothing in the main column is wider than it.
+      Printed output does not even scroll in its box: its long lines wrap, at both widths.
     * The page follows the system's dark setting, and every explorer's text has a WCAG
       contrast ratio of at least 4.5 against the background it is drawn on, dark and light.
     """
@@ -927,6 +930,7 @@ def test_built_page_fits_the_screen_and_follows_dark_mode(reader, page):
         assert got["innerWidth"] == width
         assert got["page"] <= got["window"], f"{page} at {width} px is {got['page']} px wide: {got['bad']}"
         assert got["article"] <= 1 and got["bad"] == [], f"{page} at {width} px: {got}"
+        assert got["sideways"] == [], f"{page} at {width} px: printed output that scrolls sideways: {got['sideways']}"
     n = len(reader.find_elements("css selector", ".vaecore-explorer, .vaecore-choice"))
     ready = ".vaecore-explorer[data-ready], .vaecore-choice[data-ready]"
     _wait(reader, f"return document.querySelectorAll('{ready}').length >= {n}")
