@@ -51,6 +51,15 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
         "decode": None,
         "name": "cifar10_map16",
     },
+    # The same latent map with one more 3x3 convolution (64 filters, at 16x16) on each
+    # side: each code sees more of the image, each pixel more of the map.
+    "cifar10_map16_deep": {
+        "input": (32, 32, 3),
+        "latent": (16, 16, 4),
+        "encode": [(64, 4, 2), (64, 3, 1)],
+        "decode": None,
+        "name": "cifar10_map16_deep",
+    },
     # The original CVAE project's face model, exactly as it was: 512 px, seven
     # stride-2 convolutions from 32 to 1024 filters, a mirrored decoder.
     "face_cvae_1": {
