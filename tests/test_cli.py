@@ -141,6 +141,10 @@ def test_sample_reconstruct_interpolate_write_grids(run, tmp_path):
             ["interpolate", "--pairs", "2", "--steps", "6", "--split", "all", "--method", "slerp"],
             (6 * 8 + 5, 2 * 8 + 1),
         ),
+        "morph_inputs.png": (  # the two images themselves at the ends: steps + 2 a row
+            ["interpolate", "--pairs", "1", "--steps", "4", "--split", "all", "--with-inputs"],
+            (6 * 8 + 5, 8),
+        ),
     }
     for name, (args, size) in cases.items():
         out = tmp_path / name

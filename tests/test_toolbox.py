@@ -221,6 +221,22 @@ def test_interpolate_decodes_the_walk_between_two_codes():
     assert frames.shape == (4, 4, 4, 1) and frames.dtype == np.float32
 
 
+def test_interpolate_with_inputs_puts_the_images_themselves_at_the_ends(tmp_path):
+    half = fills(0.0)[0].copy()
+    half[:, 2:] = 1.0  # mean 0.5: decodes to a flat 0.5, so the image and its reconstruction differ
+    frames = tb.interpolate(FillModel(), half, fills(0.9)[0], steps=3, with_inputs=True)
+    assert frames.shape == (5, 4, 4, 1)
+    np.testing.assert_array_equal(frames[0], half)  # the input, not its flat reconstruction
+    np.testing.assert_allclose(frames[1:4, 0, 0, 0], [0.5, 0.7, 0.9], atol=1e-6)
+    np.testing.assert_allclose(frames[4], fills(0.9)[0])
+    # a file is shown as the model sees it: resized and converted to its shape
+    Image.fromarray(np.full((16, 16, 3), 51, np.uint8)).save(tmp_path / "grey.png")
+    frames = tb.VAEToolbox(FillModel()).interpolate(tmp_path / "grey.png", half, steps=2, with_inputs=True)
+    assert frames.shape == (4, 4, 4, 1)
+    np.testing.assert_allclose(frames[0], np.full((4, 4, 1), 0.2), atol=1e-6)
+    np.testing.assert_array_equal(frames[-1], half)
+
+
 def test_latent_translate_moves_codes_by_scaled_vector():
     out = tb.latent_translate(FillModel(), fills(0.2, 0.4), [0.1, 0.0], scales=(0.0, 1.0, -2.0))
     assert out.shape == (2, 3, 4, 4, 1)

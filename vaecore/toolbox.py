@@ -24,7 +24,7 @@ the data layer does, ``tf.data`` datasets and the image decoder.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -32,6 +32,7 @@ import tensorflow as tf
 from vaecore._shared import to_numpy
 from vaecore.conditional import condition_rows
 from vaecore.images import load_images
+from vaecore.interpolation import Method, interpolate_latents
 
 __all__ = [
     "VAEToolbox",
@@ -47,10 +48,6 @@ __all__ = [
     "to_tensor",
 ]
 
-Method = Literal["linear", "slerp"]
-
-#: Below this value of sin(angle) two latent vectors count as parallel for slerp.
-_PARALLEL_EPS = 1e-6
 #: Batch size used when encoding or decoding many vectors at once.
 _BATCH = 256
 
@@ -178,82 +175,41 @@ def generate_from(model: Any, z_values: Any, condition: Any = None) -> np.ndarra
 # ---------------------------------------------------------------------------
 
 
-def interpolate_latents(
-    z_a: Any, z_b: Any, steps: int = 8, method: Method = "linear"
-) -> np.ndarray:
-    """``steps`` latent vectors from ``z_a`` to ``z_b``, both endpoints included.
-
-    ``"linear"`` walks the straight line. ``"slerp"`` walks the great circle
-    between the two directions (the formula of Shoemake, 1985): under a Gaussian
-    prior most mass sits on a thin shell, and the straight line between two codes
-    cuts through its low-norm interior, which tends to decode to blurry "average"
-    images. For equal-norm endpoints slerp keeps the norm constant.
-    Vectors that are (anti-)parallel or zero have no unique great circle, so
-    slerp falls back to linear there. The returned endpoints equal the inputs exactly.
-
-    Args:
-        z_a, z_b: vectors of the same length (a leading batch axis of 1 is allowed).
-        steps: number of vectors returned, at least 2.
-        method: ``"linear"`` or ``"slerp"``.
-
-    Returns:
-        ``(steps, latent)`` float32 array.
-    """
-    a, b = to_numpy(z_a, np.float32).reshape(-1), to_numpy(z_b, np.float32).reshape(-1)
-    if a.shape != b.shape:
-        raise ValueError(f"z_a and z_b must have the same size, got {a.size} and {b.size}")
-    if int(steps) < 2:
-        raise ValueError(f"steps must be at least 2 (the two endpoints), got {steps}")
-    if method not in ("linear", "slerp"):
-        raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
-    t = np.linspace(0.0, 1.0, int(steps))[:, None]
-    a64, b64 = a.astype(np.float64), b.astype(np.float64)
-    path = _slerp(a64, b64, t) if method == "slerp" else None
-    if path is None:
-        path = (1.0 - t) * a64 + t * b64
-    path = path.astype(np.float32)
-    path[0], path[-1] = a, b
-    return path
-
-
-def _slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray | None:
-    """Spherical interpolation, or ``None`` where it is undefined (parallel/zero vectors)."""
-    norm_a, norm_b = np.linalg.norm(a), np.linalg.norm(b)
-    if norm_a == 0.0 or norm_b == 0.0:
-        return None
-    cos_omega = np.clip(np.dot(a / norm_a, b / norm_b), -1.0, 1.0)
-    omega = np.arccos(cos_omega)
-    sin_omega = np.sin(omega)
-    if sin_omega < _PARALLEL_EPS:
-        return None
-    return (np.sin((1.0 - t) * omega) * a + np.sin(t * omega) * b) / sin_omega
-
-
 def interpolate(
-    model: Any, a: Any, b: Any, steps: int = 8, method: Method = "linear", condition: Any = None
+    model: Any,
+    a: Any,
+    b: Any,
+    steps: int = 8,
+    method: Method = "linear",
+    condition: Any = None,
+    with_inputs: bool = False,
 ) -> np.ndarray:
     """Morph image ``a`` into image ``b`` through the latent space.
 
-    Both images are encoded to their latent means, :func:`interpolate_latents`
-    walks between them and every step is decoded.
+    Both images are encoded to their latent means,
+    :func:`vaecore.interpolation.interpolate_latents` walks between them and every
+    step is decoded. The decoded ends are reconstructions, not the images: with
+    ``with_inputs=True`` the two images themselves (as the model sees them, resized)
+    stand at the ends of the row, so a reader sees how far the reconstructions are.
 
     Args:
         model: a trained VAE.
         a, b: single images, anything :func:`to_tensor` reads (paths, arrays, ...).
-        steps: number of images returned, endpoints included.
+        steps: number of decoded images, endpoints included.
         method: ``"linear"`` or ``"slerp"``.
         condition: a conditional VAE's condition, one for both images and every step.
+        with_inputs: put ``a`` before and ``b`` after the decoded steps.
 
     Returns:
-        ``(steps, H, W, C)`` float32 images.
+        ``(steps, H, W, C)`` float32 images (``steps + 2`` with ``with_inputs``).
     """
-    z_a, z_b = encode_images(model, a, condition=condition), encode_images(model, b, condition=condition)
-    for name, z in (("a", z_a), ("b", z_b)):
-        if len(z) != 1:
-            raise ValueError(f"{name} must be a single image, got a batch of {len(z)}")
-    return decode_latents(
-        model, interpolate_latents(z_a[0], z_b[0], steps, method), condition=condition
-    )
+    x_a, x_b = _model_images(model, a), _model_images(model, b)
+    for name, x in (("a", x_a), ("b", x_b)):
+        if len(x) != 1:
+            raise ValueError(f"{name} must be a single image, got a batch of {len(x)}")
+    z_a, z_b = encode_images(model, x_a, condition=condition), encode_images(model, x_b, condition=condition)
+    path = decode_latents(model, interpolate_latents(z_a[0], z_b[0], steps, method), condition=condition)
+    return np.concatenate([x_a, path, x_b]) if with_inputs else path
 
 
 # ---------------------------------------------------------------------------
@@ -465,10 +421,16 @@ class VAEToolbox:
         return generate_from(self.model, z_values, condition)
 
     def interpolate(
-        self, a: Any, b: Any, steps: int = 8, method: Method = "linear", condition: Any = None
+        self,
+        a: Any,
+        b: Any,
+        steps: int = 8,
+        method: Method = "linear",
+        condition: Any = None,
+        with_inputs: bool = False,
     ) -> np.ndarray:
         """See :func:`interpolate`."""
-        return interpolate(self.model, a, b, steps, method, condition)
+        return interpolate(self.model, a, b, steps, method, condition, with_inputs)
 
     @staticmethod
     def interpolate_latents(

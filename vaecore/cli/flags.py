@@ -314,7 +314,7 @@ the next call reuses it, --refit-gmm fits it again.""",
     "reconstruct": """examples:
   vaecore reconstruct --model runs/mnist --num 16 --out recon.png   # inputs above reconstructions""",
     "interpolate": """examples:
-  vaecore interpolate --model runs/mnist --steps 8 --pairs 4 --method slerp --out morph.png""",
+  vaecore interpolate --model runs/mnist --steps 8 --pairs 4 --method slerp --with-inputs --out morph.png""",
     "evaluate": """examples:
   vaecore evaluate --model runs/mnist --k 100 --json eval.json
   vaecore evaluate --model runs/mnist --k 1000 --limit 1000 --split test""",
@@ -434,6 +434,8 @@ def _add_use_args(p: argparse.ArgumentParser, name: str) -> None:
             default="linear",
             help="path through latent space (default: linear)",
         )
+        p.add_argument("--with-inputs", action="store_true",
+                       help="put the two images themselves at the ends of each row (steps + 2 images)")
 
 
 def _add_sampler_args(p: argparse.ArgumentParser) -> None:

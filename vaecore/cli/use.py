@@ -173,11 +173,13 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
             return None
         return y[2 * i : 2 * i + 1] if condition is None else condition
 
+    with_inputs = bool(getattr(args, "with_inputs", False))
     rows = [
-        interpolate(model, x[2 * i], x[2 * i + 1], args.steps, args.method, condition=given(i))
+        interpolate(model, x[2 * i], x[2 * i + 1], args.steps, args.method, condition=given(i),
+                    with_inputs=with_inputs)
         for i in range(pairs)
     ]
-    _save_grid(np.concatenate(rows), args.out, pairs, args.zoom, ncols=args.steps)
+    _save_grid(np.concatenate(rows), args.out, pairs, args.zoom, ncols=args.steps + 2 * with_inputs)
     return 0
 
 
