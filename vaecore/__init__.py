@@ -13,7 +13,8 @@ file names), ``callbacks`` (epoch timing, sample snapshots and GIFs),
 ``diagnostics`` (test ELBO, NLL, bits/dim, KL per unit), ``disentangle``
 (single-dimension AUROCs against attributes), ``summary`` (layer tables),
 ``data`` (datasets as tf.data pipelines), ``images`` (image decoding, PNGs,
-montages), ``toolbox`` (encode / interpolate / translate), ``plots``
+montages), ``toolbox`` (encode / interpolate / translate), ``interpolation``
+(the latent paths, linear and slerp), ``plots``
 (matplotlib figures), ``explorers`` (latent explorers, named by where they
 run: ``kernel_*`` need a live kernel, ``page*`` decode in the page),
 ``export`` (a decoder as a JSON spec, quantized), ``config`` (data
