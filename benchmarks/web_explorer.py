@@ -105,7 +105,7 @@ KINDS = [
     ("03 MNIST dense, 3-D map", "mnist_dense_latent3", "mnist_dense_z3", "latent"),
     ("04 toolbox faces 64 px (face_cvae_1_64)", "face_cvae_1_64", "face_cvae_1_64", "latent"),
     ("05 CIFAR-10 conv z=64", "cifar10_conv_z64", "cifar10_conv", "latent"),
-    ("05b CIFAR-10 16x16x4 latent map", "blur_map16_pixel", "cifar10_map16", "latent"),
+    ("05b CIFAR-10 best model, 16x16x4 latent map", "blur_best_deep", "cifar10_map16_deep", "latent"),
     ("06 Caltech-101 92 px", "caltech101_conv_92px", _caltech(92), "latent"),
     ("06 Caltech-101 128 px", None, _caltech(128), "latent"),
     ("07 dogs, no bottleneck, 64 px grey", "dogs_no_bottleneck",
